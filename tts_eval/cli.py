@@ -1,0 +1,38 @@
+"""``tts-eval``: the project's command line. Each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# name -> (module with a ``main(argv) -> int``, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "smoke": ("tts_eval.smoke", "end-to-end evaluation of a tiny local model (no GPU, no network)"),
+    "grade": ("tts_eval.grading.cli", "re-grade an lm-eval samples JSONL (or response/gold JSONL)"),
+    "make-tiny-model": ("tts_eval.tiny_model", "build a tiny random-weight model for smoke tests"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: tts-eval COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<18}{help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["", "`tts-eval COMMAND --help` shows a command's options.",
+              "Evaluations run through the stock CLI: lm_eval --model tts-vllm ..."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"tts-eval: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

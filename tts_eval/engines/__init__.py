@@ -1,0 +1,5 @@
+"""Engines: the only code that talks to vLLM (or, later, to remote servers)."""
+
+from tts_eval.engines.base import Completion, Engine, Generation, SamplingSpec
+
+__all__ = ["Completion", "Engine", "Generation", "SamplingSpec"]

@@ -1,0 +1,59 @@
+"""The narrow interface strategies see: prompts in, sampled completions with token counts out.
+
+Strategies never import vLLM; they batch all problems of a run into one ``generate``
+call so the engine can schedule them together (vLLM is only fast when it sees many
+requests at once) and share each prompt's KV cache across its ``n`` samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class SamplingSpec:
+    """How to sample one prompt. ``n`` samples share one prompt (and its prefix cache)."""
+
+    n: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    top_k: int = 0  # 0 = disabled
+    max_tokens: int = 256
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    extra: tuple[tuple[str, Any], ...] = field(default=())  # other vLLM SamplingParams
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One sampled continuation and what it cost."""
+
+    text: str
+    completion_tokens: int
+    finish_reason: str | None
+    cumulative_logprob: float | None = None
+
+
+@dataclass(frozen=True)
+class Generation:
+    """All completions of one prompt. ``cached_prompt_tokens`` came from the prefix cache."""
+
+    prompt_tokens: int
+    cached_prompt_tokens: int
+    completions: list[Completion]
+
+
+class Engine(Protocol):
+    """What a strategy may ask of a model."""
+
+    def generate(
+        self, prompts: Sequence[str], specs: Sequence[SamplingSpec]
+    ) -> list[Generation]:
+        """Sample every prompt with its spec; one Generation per prompt, in order."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes in this model's tokenizer (no special tokens added)."""
+        ...

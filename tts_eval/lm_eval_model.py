@@ -1,0 +1,172 @@
+"""``tts-vllm``: an lm-eval model that answers each request with a test-time scaling strategy.
+
+lm-eval hands us every ``generate_until`` request of a run at once; we turn them into
+problems, let the strategy batch them through one vLLM engine, and give back either
+the JSON TTS record (our tasks ask for it) or the chosen response text (any other
+generative task, so gsm8k & co. can be scaled too).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from typing import Any
+
+from lm_eval.api.instance import Instance
+from lm_eval.api.model import TemplateLM
+
+from tts_eval.generation_args import SamplingDefaults, resolve_request
+from tts_eval.grading import KINDS
+from tts_eval.strategies import Problem, get_strategy
+
+log = logging.getLogger(__name__)
+
+# model_args read by tts-vllm itself; any other key must be a vLLM engine argument.
+ENGINE_ARGS = {
+    "pretrained", "revision", "tokenizer", "dtype", "tensor_parallel_size",
+    "data_parallel_size", "gpu_memory_utilization", "max_model_len", "enforce_eager",
+    "trust_remote_code", "seed", "enable_prefix_caching",
+}
+TTS_ARGS = {"strategy", "n", "temperature", "top_p", "top_k", "max_gen_toks", "answer_kind"}
+# lm-eval passes these to every model (from --batch_size, --device, ...); vLLM batches itself.
+LM_EVAL_ARGS = {"batch_size", "max_batch_size", "device"}
+
+
+def _vllm_engine_arg_names() -> set[str]:
+    import dataclasses
+
+    from vllm.engine.arg_utils import EngineArgs
+
+    return {f.name for f in dataclasses.fields(EngineArgs)}
+
+
+def check_model_args(args: dict[str, Any]) -> None:
+    """Reject unknown model_args before an engine starts, naming the closest valid ones."""
+    known = ENGINE_ARGS | TTS_ARGS | LM_EVAL_ARGS
+    unknown = [k for k in args if k not in known]
+    if not unknown:
+        return
+    vllm_args = _vllm_engine_arg_names()
+    unknown = [k for k in unknown if k not in vllm_args]
+    if unknown:
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, sorted(known | vllm_args), n=3)
+            hints.append(f"{key!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+        raise ValueError(
+            f"tts-vllm: unknown model_args {', '.join(hints)}. Valid: "
+            f"{', '.join(sorted(ENGINE_ARGS | TTS_ARGS))}, or any vLLM engine argument."
+        )
+
+
+class TTSVLLM(TemplateLM):
+    """lm-eval model ``tts-vllm``: vLLM generation + a test-time scaling strategy."""
+
+    def __init__(
+        self,
+        pretrained: str,
+        strategy: str = "greedy",
+        n: int = 1,
+        temperature: float = 0.8,
+        top_p: float = 1.0,
+        top_k: int = 0,
+        max_gen_toks: int = 2048,
+        answer_kind: str = "math",
+        seed: int = 0,
+        batch_size: Any = None,
+        max_batch_size: Any = None,
+        device: Any = None,
+        **engine_args: Any,
+    ) -> None:
+        super().__init__()
+        check_model_args(engine_args)
+        if answer_kind not in KINDS:
+            raise ValueError(f"tts-vllm: answer_kind={answer_kind!r}; valid: {', '.join(KINDS)}")
+        # Build the strategy first: a bad strategy name or n fails before vLLM starts.
+        self.strategy = get_strategy(str(strategy), n=int(n))
+        self.defaults = SamplingDefaults(
+            temperature=float(temperature),
+            top_p=float(top_p),
+            top_k=int(top_k),
+            max_gen_toks=int(max_gen_toks),
+        )
+        if self.defaults.max_gen_toks < 1:
+            raise ValueError(f"tts-vllm: max_gen_toks must be >= 1, got {max_gen_toks}")
+        self.answer_kind = answer_kind
+        self.seed = int(seed)
+
+        from tts_eval.engines.vllm_engine import VLLMEngine
+
+        self.engine = VLLMEngine(str(pretrained), seed=self.seed, **engine_args)
+        self.tokenizer = self.engine.tokenizer
+        self.pretrained = str(pretrained)
+
+    # lm-eval plumbing ------------------------------------------------------------
+
+    @property
+    def eot_token_id(self) -> int:
+        return self.tokenizer.eos_token_id
+
+    @property
+    def max_length(self) -> int:
+        return self.engine.max_model_len
+
+    @property
+    def tokenizer_name(self) -> str:
+        return self.tokenizer.name_or_path.replace("/", "__")
+
+    def tok_encode(
+        self, string: str, add_special_tokens: bool | None = None, **kwargs: Any
+    ) -> list[int]:
+        return self.tokenizer.encode(string, add_special_tokens=bool(add_special_tokens))
+
+    def apply_chat_template(
+        self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True
+    ) -> str:
+        # The template writes BOS and friends itself: don't add them twice.
+        self.engine.add_special_tokens = False
+        return self.tokenizer.apply_chat_template(
+            chat_history,
+            tokenize=False,
+            add_generation_prompt=add_generation_prompt,
+            continue_final_message=not add_generation_prompt,
+        )
+
+    def _loglikelihood_tokens(self, requests, **kwargs):
+        raise NotImplementedError(
+            "tts-vllm scales generation; loglikelihood/multiple-choice tasks are not "
+            "test-time scalable here. Use a generate_until task, or lm-eval's --model vllm."
+        )
+
+    def loglikelihood_rolling(self, requests, disable_tqdm: bool = False):
+        return self._loglikelihood_tokens(requests)
+
+    # generation ------------------------------------------------------------------
+
+    def generate_until(self, requests: list[Instance], disable_tqdm: bool = False) -> list[str]:
+        eos = self.tokenizer.decode([self.eot_token_id]) if self.eot_token_id is not None else None
+        problems, wants_record = [], []
+        for request in requests:
+            context, gen_kwargs = request.args
+            spec = resolve_request(
+                context, gen_kwargs, self.defaults, n=self.strategy.n, seed=self.seed,
+                eos=eos, default_answer_kind=self.answer_kind,
+            )
+            problems.append(Problem(context, spec.sampling, spec.answer_kind))
+            wants_record.append(spec.want_record)
+        self._warn_if_identical_samples(problems)
+        records = self.strategy.run(problems, self.engine)
+        responses = []
+        for request, record, want_record in zip(requests, records, wants_record, strict=True):
+            response = record.to_json() if want_record else record.answer
+            self.cache_hook.add_partial("generate_until", request.args, response)
+            responses.append(response)
+        return responses
+
+    def _warn_if_identical_samples(self, problems: list[Problem]) -> None:
+        if self.strategy.n > 1 and any(p.sampling.temperature == 0 for p in problems):
+            log.warning(
+                "tts-vllm: %s with n=%d at temperature 0 draws identical samples; the task "
+                "or --gen_kwargs set temperature=0. Override with --gen_kwargs temperature=0.8",
+                self.strategy.name, self.strategy.n,
+            )

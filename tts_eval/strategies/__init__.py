@@ -1,0 +1,24 @@
+"""Test-time scaling strategies, by name. One file per algorithm family."""
+
+from __future__ import annotations
+
+from tts_eval.strategies.base import Problem, Strategy
+from tts_eval.strategies.sampling import Greedy, Majority, Sample
+
+STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (Greedy, Sample, Majority)}
+
+
+def get_strategy(name: str, **params) -> Strategy:
+    """Build a strategy by name; an unknown name is one clear error listing the valid ones."""
+    try:
+        cls = STRATEGIES[name]
+    except KeyError:
+        valid = ", ".join(sorted(STRATEGIES))
+        raise ValueError(
+            f"unknown strategy {name!r}; valid strategies: {valid} "
+            "(set it with --model_args strategy=NAME)"
+        ) from None
+    return cls(**params)
+
+
+__all__ = ["STRATEGIES", "Problem", "Strategy", "get_strategy"]

@@ -1,0 +1,80 @@
+"""Strategies that only sample: greedy, plain sampling (for pass@k), majority voting.
+
+Majority voting is self-consistency (Wang et al. 2022): sample n solutions, cluster
+their final answers by mathematical equivalence, answer with the largest cluster.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from tts_eval.engines.base import Engine
+from tts_eval.grading import cluster_answers, extract_answer
+from tts_eval.records import TTSRecord
+from tts_eval.strategies.base import Problem, Strategy
+
+
+class Greedy(Strategy):
+    """One sample at temperature 0: the baseline every scaling curve starts from."""
+
+    name = "greedy"
+
+    def __init__(self, n: int = 1) -> None:
+        if n != 1:
+            raise ValueError(
+                f"strategy 'greedy' draws exactly one sample (got n={n}); "
+                "use strategy=sample or strategy=majority for n > 1"
+            )
+        super().__init__(1)
+
+    def run(self, problems: Sequence[Problem], engine: Engine) -> list[TTSRecord]:
+        generations = self.sample_all(problems, engine, n=1, temperature=0.0)
+        return [self.make_record(p, g, 0) for p, g in zip(problems, generations, strict=True)]
+
+
+class Sample(Strategy):
+    """n samples; the first one is the answer. Its records feed pass@k and maj@k."""
+
+    name = "sample"
+
+    def run(self, problems: Sequence[Problem], engine: Engine) -> list[TTSRecord]:
+        generations = self.sample_all(problems, engine, n=self.n)
+        return [self.make_record(p, g, 0) for p, g in zip(problems, generations, strict=True)]
+
+
+def majority_choice(clusters: Sequence[int]) -> int | None:
+    """Index of the sample that answers for the largest answer cluster.
+
+    Unanswered samples (cluster -1) never vote. Ties go to the cluster that appeared
+    first, so the choice depends only on the samples, never on dict or set order.
+    The representative of the winning cluster is its first member.
+    """
+    sizes = Counter(c for c in clusters if c >= 0)
+    if not sizes:
+        return None
+    best = max(sizes.values())
+    first_seen = {}
+    for index, cluster in enumerate(clusters):
+        if cluster >= 0:
+            first_seen.setdefault(cluster, index)
+    winner = min((c for c, size in sizes.items() if size == best), key=first_seen.__getitem__)
+    return first_seen[winner]
+
+
+class Majority(Strategy):
+    """Self-consistency: the most common final answer among n samples."""
+
+    name = "majority"
+
+    def run(self, problems: Sequence[Problem], engine: Engine) -> list[TTSRecord]:
+        generations = self.sample_all(problems, engine, n=self.n)
+        records = []
+        for problem, generation in zip(problems, generations, strict=True):
+            answers = [extract_answer(c.text, problem.answer_kind) for c in generation.completions]
+            clusters = cluster_answers(answers, problem.answer_kind)
+            chosen = majority_choice(clusters)
+            if chosen is None:  # nothing answered: keep the first sample as the response
+                chosen = 0
+            records.append(self.make_record(problem, generation, chosen, clusters, answers))
+        return records

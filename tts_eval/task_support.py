@@ -1,0 +1,51 @@
+"""Prompts and per-document scoring shared by the tts tasks' lm-eval YAMLs.
+
+Zero-shot prompts as common practice has them: math asks for step-by-step reasoning
+and a final ``\\boxed{}`` answer (the Qwen2.5-Math / DeepSeek-R1 evaluation prompt);
+GPQA uses the simple-evals multiple-choice template with an ``Answer: LETTER`` line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tts_eval.metrics import score_record
+from tts_eval.records import SampleRecord, TTSRecord, parse_record
+
+MATH_PROMPT = "{problem}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+GPQA_PROMPT = (
+    "Answer the following multiple choice question. The last line of your response should "
+    "be of the following format: 'Answer: $LETTER' (without quotes) where LETTER is one of "
+    "ABCD. Think step by step before answering.\n\n{question}\n\n"
+    "A) {A}\nB) {B}\nC) {C}\nD) {D}"
+)
+
+
+def math_prompt(doc: dict[str, Any]) -> str:
+    return MATH_PROMPT.format(problem=doc["problem"])
+
+
+def gpqa_prompt(doc: dict[str, Any]) -> str:
+    choices = dict(zip("ABCD", doc["choices"], strict=True))
+    return GPQA_PROMPT.format(question=doc["question"], **choices)
+
+
+def record_from_response(response: str, kind: str) -> TTSRecord:
+    """The TTS record of a response; plain text (another model) becomes a 1-sample record."""
+    record = parse_record(response)
+    if record is not None:
+        return record
+    from tts_eval.grading import extract_answer
+
+    answer = extract_answer(response, kind)
+    return TTSRecord(
+        strategy="external", params={}, answer_kind=kind, seed=None,
+        samples=[SampleRecord(response, answer, 0, 0, None)],
+        chosen_index=0, chosen_answer=answer, prompt_tokens=0, cached_prompt_tokens=0,
+    )
+
+
+def process_results(doc: dict[str, Any], results: list[str], kind: str) -> dict[str, float]:
+    """lm-eval ``process_results``: score one document's record against its gold answer."""
+    record = record_from_response(results[0], kind)
+    return score_record(record, str(doc["answer"]))
