@@ -65,6 +65,14 @@ def test_all_core_tasks_report_scaling_metrics_and_tokens(majority_run):
         assert metrics["prompt_tokens,none"] > 0
         assert metrics["completion_tokens,none"] > 0
         assert metrics["samples,none"] == 4.0
+        # every task states its cost: tokens, FLOPs (actual <= naive) and the model's size
+        assert metrics["total_tokens,none"] == pytest.approx(
+            metrics["prompt_tokens,none"] + metrics["completion_tokens,none"])
+        assert 0 < metrics["flops,none"] < metrics["flops_naive,none"]
+        assert metrics["generator_flops,none"] == metrics["flops,none"]
+        assert metrics["verifier_flops,none"] == 0 and metrics["verifier_tokens,none"] == 0
+        assert metrics["flops_run_total,none"] == pytest.approx(3 * metrics["flops,none"])
+        assert metrics["params_total,none"] > metrics["params_active,none"] > 0
         assert results["n-samples"][task]["effective"] == 3
 
 

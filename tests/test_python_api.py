@@ -72,3 +72,39 @@ def test_plain_requests_get_the_chosen_text_and_gen_kwargs_apply(lm):
     assert parse_record(text) is None
     assert text == record.answer  # same samples either way; text is the chosen one
     assert all(s.completion_tokens <= 5 and "\n" not in s.text for s in record.samples)
+
+
+def test_budget_flops_is_never_exceeded_and_costs_match_compute(lm, tiny_model):
+    from tts_eval.budget import Budget, Pricer
+    from tts_eval.compute import count_params
+    from tts_eval.strategies import get_strategy
+
+    pricer = Pricer(str(tiny_model))
+    prompt_tokens = [len(lm.tokenizer.encode(p)) for p in PROMPTS]
+    # Room for ~3 worst-case samples of 16 tokens on the longest prompt.
+    worst = max(pricer.prefill(t).generator_flops + 3 * pricer.sample(t, 16).generator_flops
+                for t in prompt_tokens)
+    budget = Budget(flops=worst)
+    original = lm.strategy
+    lm.strategy = get_strategy("majority", budget=budget)
+    try:
+        records = [parse_record(r) for r in lm.generate_until(requests(PROMPTS))]
+    finally:
+        lm.strategy = original
+    for tokens, record in zip(prompt_tokens, records, strict=True):
+        assert record.cost["total_flops"] <= budget.flops
+        assert record.budget["planned_samples"] >= 3
+        assert len(record.samples) >= record.budget["planned_samples"]
+        expected = pricer.prefill(tokens)
+        for sample in record.samples:
+            expected = expected + pricer.sample(tokens, sample.completion_tokens)
+        assert record.cost["generator_flops"] == pytest.approx(expected.generator_flops)
+        assert record.cost["completion_tokens"] == sum(s.completion_tokens for s in record.samples)
+    assert records[0].model["params_total"] == count_params(str(tiny_model)).total
+
+
+def test_budget_below_one_answer_is_a_clear_error(tiny_model):
+    from tts_eval.lm_eval_model import TTSVLLM
+
+    with pytest.raises(ValueError, match="budget_flops=-1.0 must be a positive number"):
+        TTSVLLM(pretrained=str(tiny_model), strategy="majority", budget_flops=-1)

@@ -9,30 +9,44 @@ from __future__ import annotations
 
 import pytest
 
+from tts_eval.budget import Budget, BudgetError, Pricer
 from tts_eval.engines.base import Completion, Generation, SamplingSpec
 from tts_eval.strategies import STRATEGIES, Problem, get_strategy
 from tts_eval.strategies.sampling import majority_choice
 
+TINY_CONFIG = {"model_type": "qwen2", "hidden_size": 128, "num_hidden_layers": 2,
+               "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 256,
+               "vocab_size": 1024, "tie_word_embeddings": True}
+
 
 class ReplayEngine:
-    """Returns the given completions for each prompt, recording what it was asked."""
+    """Returns the given completions for each prompt (cycling), recording what it was asked.
+
+    A completion's token count is its length in characters; every prompt is 7 tokens.
+    """
+
+    model_config = TINY_CONFIG
 
     def __init__(self, texts_per_prompt: list[list[str]]):
         self.texts = texts_per_prompt
         self.calls: list[list[SamplingSpec]] = []
+        self.served = [0] * len(texts_per_prompt)
 
     def generate(self, prompts, specs):
         self.calls.append(list(specs))
-        return [
-            Generation(prompt_tokens=7, cached_prompt_tokens=0, completions=[
-                Completion(text=t, completion_tokens=len(t), finish_reason="stop")
-                for t in texts[: spec.n]
-            ])
-            for texts, spec in zip(self.texts, specs, strict=True)
-        ]
+        out = []
+        for prompt, spec in zip(prompts, specs, strict=True):
+            i = int(prompt[1:])
+            texts = [self.texts[i][(self.served[i] + j) % len(self.texts[i])]
+                     for j in range(spec.n)]
+            self.served[i] += spec.n
+            out.append(Generation(prompt_tokens=7, cached_prompt_tokens=0, completions=[
+                Completion(text=t, completion_tokens=min(len(t), spec.max_tokens),
+                           finish_reason="stop") for t in texts]))
+        return out
 
     def count_tokens(self, text):
-        return len(text.split())
+        return 7
 
 
 def problems(count, n=5, kind="math"):
@@ -89,3 +103,56 @@ def test_unknown_strategy_and_bad_n_are_clear_errors():
     with pytest.raises(ValueError, match="exactly one sample"):
         get_strategy("greedy", n=4)
     assert set(STRATEGIES) >= {"greedy", "sample", "majority"}
+
+
+def test_records_carry_cost_priced_from_the_model_config():
+    engine = ReplayEngine([["\\boxed{1}", "\\boxed{22}"]])
+    (record,) = get_strategy("sample", n=2).run(problems(1, n=2), engine)
+    pricer = Pricer(TINY_CONFIG)
+    expected = pricer.prefill(7) + pricer.sample(7, 9) + pricer.sample(7, 10)
+    assert record.cost["prompt_tokens"] == 7 and record.cost["completion_tokens"] == 19
+    assert record.cost["generator_flops"] == pytest.approx(expected.generator_flops)
+    assert record.cost["generator_flops_naive"] > record.cost["generator_flops"]
+    assert record.cost["total_flops"] == record.cost["generator_flops"]
+    assert [s.flops for s in record.samples] == [pricer.sample(7, 9).generator_flops,
+                                                  pricer.sample(7, 10).generator_flops]
+    assert record.model["params_total"] > record.model["params_active"] > 0
+
+
+def test_budget_too_small_for_one_answer_fails_before_generating():
+    engine = ReplayEngine([["\\boxed{1}"]])
+    strategy = get_strategy("majority", budget=Budget(tokens=7 + 255))
+    with pytest.raises(BudgetError, match="cannot buy one answer.*max_gen_toks=256.*Nothing was"):
+        strategy.run(problems(1, n=1), engine)
+    assert engine.calls == []
+    with pytest.raises(BudgetError, match="must be a positive number"):
+        Budget(flops=0)
+
+
+@pytest.mark.parametrize("budget", [Budget(tokens=7 + 3 * 256 + 100),
+                                    Budget(flops=3.5 * Pricer(TINY_CONFIG).sample(7, 256)
+                                           .generator_flops + Pricer(TINY_CONFIG)
+                                           .prefill(7).generator_flops)])
+def test_budget_turns_into_rounds_of_samples_and_is_never_exceeded(budget):
+    # Samples stop early (20-30 tokens of 256), so after the worst-case plan of 3 samples
+    # there is room for more rounds; the strategy keeps going while a worst case fits.
+    engine = ReplayEngine([["\\boxed{5} " + "x" * 20, "\\boxed{6} " + "y" * 25]])
+    (record,) = get_strategy("majority", budget=budget).run(problems(1, n=1), engine)
+    assert record.budget["planned_samples"] == 3
+    assert record.budget["rounds"] >= 2 and len(record.samples) > 3
+    assert len(engine.calls) == record.budget["rounds"]
+    assert Budget(**{k: budget.to_dict()[k] for k in ("tokens", "flops")}).fits(
+        _cost(record))
+    # and one more worst-case sample would not have fit
+    worst = Pricer(TINY_CONFIG).sample(7, 256)
+    assert not budget.fits(_cost(record) + worst)
+    seeds = [specs[0].seed for specs in engine.calls]
+    assert seeds[0] == 0 and len(set(seeds)) == len(seeds)  # round 0 keeps the request seed
+
+
+def _cost(record):
+    from tts_eval.budget import Cost
+
+    c = record.cost
+    return Cost(c["prompt_tokens"], c["completion_tokens"], c["verifier_tokens"],
+                c["generator_flops"], c["generator_flops_naive"], c["verifier_flops"])

@@ -9,6 +9,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "smoke": ("tts_eval.smoke", "end-to-end evaluation of a tiny local model (no GPU, no network)"),
     "grade": ("tts_eval.grading.cli", "re-grade an lm-eval samples JSONL (or response/gold JSONL)"),
+    "match": ("tts_eval.match", "compare runs at equal FLOPs per problem (break-even ratios)"),
     "make-tiny-model": ("tts_eval.tiny_model", "build a tiny random-weight model for smoke tests"),
 }
 

@@ -15,6 +15,7 @@ from typing import Any
 from lm_eval.api.instance import Instance
 from lm_eval.api.model import TemplateLM
 
+from tts_eval.budget import Budget
 from tts_eval.generation_args import SamplingDefaults, resolve_request
 from tts_eval.grading import KINDS
 from tts_eval.strategies import Problem, get_strategy
@@ -27,7 +28,8 @@ ENGINE_ARGS = {
     "data_parallel_size", "gpu_memory_utilization", "max_model_len", "enforce_eager",
     "trust_remote_code", "seed", "enable_prefix_caching",
 }
-TTS_ARGS = {"strategy", "n", "temperature", "top_p", "top_k", "max_gen_toks", "answer_kind"}
+TTS_ARGS = {"strategy", "n", "temperature", "top_p", "top_k", "max_gen_toks", "answer_kind",
+            "budget_tokens", "budget_flops"}
 # lm-eval passes these to every model (from --batch_size, --device, ...); vLLM batches itself.
 LM_EVAL_ARGS = {"batch_size", "max_batch_size", "device"}
 
@@ -66,7 +68,9 @@ class TTSVLLM(TemplateLM):
         self,
         pretrained: str,
         strategy: str = "greedy",
-        n: int = 1,
+        n: int | None = None,
+        budget_tokens: float | None = None,
+        budget_flops: float | None = None,
         temperature: float = 0.8,
         top_p: float = 1.0,
         top_k: int = 0,
@@ -82,8 +86,13 @@ class TTSVLLM(TemplateLM):
         check_model_args(engine_args)
         if answer_kind not in KINDS:
             raise ValueError(f"tts-vllm: answer_kind={answer_kind!r}; valid: {', '.join(KINDS)}")
-        # Build the strategy first: a bad strategy name or n fails before vLLM starts.
-        self.strategy = get_strategy(str(strategy), n=int(n))
+        # Build the strategy first: a bad strategy name, n or budget fails before vLLM starts.
+        budget = Budget(
+            tokens=None if budget_tokens is None else float(budget_tokens),
+            flops=None if budget_flops is None else float(budget_flops),
+        )
+        self.strategy = get_strategy(str(strategy), n=None if n is None else int(n),
+                                     budget=budget)
         self.defaults = SamplingDefaults(
             temperature=float(temperature),
             top_p=float(top_p),

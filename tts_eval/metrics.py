@@ -81,6 +81,26 @@ def sample_correctness(answers: Sequence[str | None], gold: str, kind: str) -> l
     return out
 
 
+def cost_metrics(record: TTSRecord) -> dict[str, float]:
+    """What the problem cost (tts_eval.budget.Cost) and the generator's size, per problem."""
+    cost, model = record.cost, record.model
+    if not cost:  # a plain-text response from another model: nothing is known
+        return {}
+    metrics = {
+        "flops": float(cost["total_flops"]),
+        "flops_run_total": float(cost["total_flops"]),  # summed over problems, not averaged
+        "flops_naive": float(cost["generator_flops_naive"] + cost["verifier_flops"]),
+        "generator_flops": float(cost["generator_flops"]),
+        "verifier_flops": float(cost["verifier_flops"]),
+        "verifier_tokens": float(cost["verifier_tokens"]),
+        "total_tokens": float(cost["total_tokens"]),
+    }
+    if model:
+        metrics["params_total"] = float(model["params_total"])
+        metrics["params_active"] = float(model["params_active"])
+    return metrics
+
+
 def score_record(record: TTSRecord, gold: str) -> dict[str, float]:
     """All per-problem metrics lm-eval aggregates (means over problems)."""
     kind = record.answer_kind
@@ -99,6 +119,7 @@ def score_record(record: TTSRecord, gold: str) -> dict[str, float]:
         "prompt_tokens": float(record.prompt_tokens),
         "completion_tokens": float(record.completion_tokens),
         "samples": float(n),
+        **cost_metrics(record),
     }
     for k in ks_for(n) if n else []:
         metrics[f"pass@{k}"] = pass_at_k(n, sum(correct), k)

