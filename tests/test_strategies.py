@@ -73,7 +73,8 @@ def test_majority_tie_goes_to_the_answer_seen_first_and_blanks_never_win():
 
 
 def test_majority_with_no_answers_keeps_a_response_and_no_chosen_answer():
-    engine = ReplayEngine([["no idea", "still none"]])
+    engine = ReplayEngine([["I am not sure how to proceed with this problem, sorry.",
+                            "Let me think about the triangle first and then"]])
     (record,) = get_strategy("majority", n=2).run(problems(1, n=2), engine)
     assert record.chosen_index == 0 and record.chosen_answer is None
     assert record.clusters == [-1, -1]

@@ -1,0 +1,255 @@
+"""The grading entry points every task, strategy and CLI uses.
+
+``grade`` / ``grade_many`` judge responses against golds, ``same_answer`` and
+``cluster_answers`` group extracted answers for voting. All share one notion of
+equivalence (equivalence.py) so a vote and its score can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from .equivalence import Prepared, decide_many, prepare
+from .extract import extract_answer, extract_math
+from .normalize import canonical_choice, canonical_integer, normalize_math
+from .pool import get_pool
+from .types import DEFAULT_TIMEOUT, Grade, check_kind
+
+_EXTRACT_CACHE_MAX_CHARS = 4_000
+
+
+def _as_text(value: object) -> str | None:
+    """Golds may arrive as ints (AIME targets) or None; responses as None."""
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+@lru_cache(maxsize=16_384)
+def _extract_short(response: str, kind: str) -> str | None:
+    return extract_answer(response, kind)
+
+
+def _extract(response: str | None, kind: str) -> str | None:
+    if response is None:
+        return None
+    if len(response) <= _EXTRACT_CACHE_MAX_CHARS:
+        return _extract_short(response, kind)
+    return extract_answer(response, kind)
+
+
+@lru_cache(maxsize=16_384)
+def gold_answer(gold: str) -> str:
+    """The reference answer inside a gold string (``\\boxed{..}``, ``$..$``), or the gold."""
+    found = extract_math(gold) if gold.strip() else None
+    return found if found else gold.strip()
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+# --------------------------------------------------------------------------- grading
+
+
+def grade(
+    response: str, gold: str, kind: str = "math", *, timeout: float = DEFAULT_TIMEOUT
+) -> Grade:
+    """Grade one model response against a gold answer (see grade_many)."""
+    return grade_many([(response, gold)], kind=kind, workers=1, timeout=timeout)[0]
+
+
+def grade_many(
+    pairs: Iterable[tuple[str, str]],
+    kind: str = "math",
+    workers: int | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[Grade]:
+    """Grade (response, gold) pairs, keeping their order.
+
+    Answers are extracted and normalised here; identical and exactly-numeric pairs are
+    decided in this process; each distinct remaining (gold, answer) pair is compared once,
+    in parallel across ``workers`` processes (default: one per core), with a hard
+    ``timeout`` in seconds per comparison. Never raises for bad answers.
+    """
+    check_kind(kind)
+    items = [(_as_text(r), _as_text(g)) for r, g in pairs]
+    if kind == "integer":
+        return [_grade_integer(r, g, timeout) for r, g in items]
+    if kind == "choice":
+        return [_grade_choice(r, g) for r, g in items]
+    return _grade_math(items, workers, timeout)
+
+
+PRESTART_MIN_PAIRS = 64
+"""Batches at least this big start the worker processes before extracting answers."""
+
+
+def _grade_math(
+    items: Sequence[tuple[str | None, str | None]], workers: int | None, timeout: float
+) -> list[Grade]:
+    if len(items) >= PRESTART_MIN_PAIRS:
+        get_pool(workers).prestart(workers)
+    grades: list[Grade | None] = [None] * len(items)
+    todo: list[int] = []
+    pairs: list[tuple[Prepared, Prepared]] = []
+    extracted: list[str | None] = []
+    for i, (response, gold) in enumerate(items):
+        try:
+            answer = _extract(response, "math")
+            if gold is None or not gold.strip():
+                grades[i] = Grade(False, answer, "gold answer is empty")
+            elif answer is None:
+                grades[i] = Grade(False, None, "no answer found in response")
+            else:
+                pair = (prepare(gold_answer(gold)), prepare(answer))
+                todo.append(i)
+                pairs.append(pair)
+        except Exception as exc:  # noqa: BLE001 - a grader bug must not lose the whole run
+            answer = None
+            grades[i] = Grade(False, None, f"internal grading error ({type(exc).__name__})")
+        extracted.append(answer)
+    for i, (correct, reason) in zip(todo, decide_many(pairs, timeout, workers), strict=True):
+        grades[i] = Grade(correct, extracted[i], reason)
+    return [g for g in grades if g is not None]
+
+
+def _grade_integer(response: str | None, gold: str | None, timeout: float) -> Grade:
+    if gold is None or not gold.strip():
+        return Grade(False, _extract(response, "integer"), "gold answer is empty")
+    gold_int = canonical_integer(gold_answer(gold))
+    if gold_int is None:
+        # Not an AIME-style gold: grade it as a free-form answer rather than fail it.
+        found = _grade_math([(response, gold)], 1, timeout)[0]
+        return Grade(
+            found.correct,
+            found.extracted,
+            f"{found.reason} (gold is not an integer 0-999: graded as math)",
+        )
+    answer = _extract(response, "integer")
+    if answer is None:
+        raw = _extract(response, "math")
+        if raw is None:
+            return Grade(False, None, "no answer found in response")
+        return Grade(False, None, f"answer {_short(raw)!r} is not an integer 0-999")
+    if answer == gold_int:
+        return Grade(True, answer, "same integer")
+    return Grade(False, answer, "different integer")
+
+
+def _grade_choice(response: str | None, gold: str | None) -> Grade:
+    answer = _extract(response, "choice")
+    gold_letter = canonical_choice(gold) if gold else None
+    if gold_letter is None:
+        shown = _short(gold or "")
+        return Grade(False, answer, f"gold {shown!r} is not a choice letter A-D")
+    if answer is None:
+        return Grade(False, None, "no choice letter found in response")
+    if answer == gold_letter:
+        return Grade(True, answer, "same choice")
+    return Grade(False, answer, "different choice")
+
+
+# --------------------------------------------------------------------------- voting
+
+
+def same_answer(a: str, b: str, kind: str = "math", *, timeout: float = DEFAULT_TIMEOUT) -> bool:
+    """Whether two already-extracted answers are the same answer.
+
+    Where the rule is asymmetric, ``b`` plays the gold's part, so ``same_answer(answer,
+    gold)`` is the verdict ``grade`` gives a response stating ``answer`` (e.g.
+    ``29 \\cdot 7 = 203`` states 203; a tuple is not the set of its elements).
+    """
+    check_kind(kind)
+    a_text, b_text = _as_text(a), _as_text(b)
+    if a_text is None or b_text is None:
+        return False
+    if kind == "integer":
+        ia, ib = canonical_integer(a_text), canonical_integer(b_text)
+        if ia is not None or ib is not None:
+            return ia == ib
+        return normalize_math(a_text) == normalize_math(b_text)
+    if kind == "choice":
+        ca, cb = canonical_choice(a_text), canonical_choice(b_text)
+        return ca is not None and ca == cb
+    pa, pb = prepare(a_text), prepare(b_text)
+    if not pa.norm or not pb.norm:
+        return False
+    return decide_many([(pb, pa)], timeout, 1)[0][0]
+
+
+def cluster_answers(
+    answers: Sequence[str | None],
+    kind: str = "math",
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    workers: int | None = None,
+) -> list[int]:
+    """A cluster id per answer (None -> -1), numbered in order of first appearance.
+
+    Answers are deduplicated by their canonical form first (64 samples usually hold a
+    handful of distinct answers); only distinct forms are compared, all in one parallel
+    batch, and each joins the cluster of the first earlier form it matches (the earlier
+    form plays the gold's part, as ``b`` does in same_answer).
+    """
+    check_kind(kind)
+    texts = [_as_text(a) for a in answers]
+    group_of_key: dict[object, int] = {}
+    group_rep: list[str] = []
+    group_of: list[int] = []
+    for text in texts:
+        if text is None or not text.strip():
+            group_of.append(-1)
+            continue
+        key = _cluster_key(text, kind)
+        if key not in group_of_key:
+            group_of_key[key] = len(group_rep)
+            group_rep.append(text)
+        group_of.append(group_of_key[key])
+    cluster_of_group = _merge_groups(group_rep, kind, timeout, workers)
+    ids: dict[int, int] = {}
+    out = []
+    for group in group_of:
+        if group < 0:
+            out.append(-1)
+            continue
+        cluster = cluster_of_group[group]
+        out.append(ids.setdefault(cluster, len(ids)))
+    return out
+
+
+def _cluster_key(text: str, kind: str) -> object:
+    if kind == "integer":
+        value = canonical_integer(text)
+        return ("int", value) if value is not None else ("raw", normalize_math(text))
+    if kind == "choice":
+        letter = canonical_choice(text)
+        return ("letter", letter) if letter is not None else ("raw", text.strip())
+    p = prepare(text)
+    if p.value is not None:
+        return ("value", p.value)
+    return ("key", p.key)
+
+
+def _merge_groups(reps: list[str], kind: str, timeout: float, workers: int | None) -> list[int]:
+    """For each group, the index of the earliest group it is the same answer as."""
+    if kind != "math" or len(reps) < 2:
+        return list(range(len(reps)))
+    prepared = [prepare(r) for r in reps]
+    pairs: list[tuple[int, int]] = []
+    for j in range(1, len(reps)):
+        for i in range(j):
+            if prepared[i].value is not None and prepared[j].value is not None:
+                continue  # two different exact values: different answers
+            pairs.append((i, j))
+    verdicts = decide_many([(prepared[i], prepared[j]) for i, j in pairs], timeout, workers)
+    same = {pair for pair, (ok, _) in zip(pairs, verdicts, strict=True) if ok}
+    root = list(range(len(reps)))
+    for j in range(1, len(reps)):
+        for i in range(j):
+            if (i, j) in same:
+                root[j] = root[i]
+                break
+    return root
