@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tts_eval.grading import cluster_answers, same_answer
+from tts_eval.grading import cluster_answers, same_as_gold
 from tts_eval.records import TTSRecord
 
 MAX_EXACT_SUBSETS = 512
@@ -68,17 +68,9 @@ def majority_at_k(clusters: Sequence[int], cluster_correct: Sequence[bool], k: i
 
 
 def sample_correctness(answers: Sequence[str | None], gold: str, kind: str) -> list[bool]:
-    """Is each extracted answer equivalent to gold? Each distinct answer is compared once."""
-    verdicts: dict[str, bool] = {}
-    out = []
-    for answer in answers:
-        if answer is None:
-            out.append(False)
-            continue
-        if answer not in verdicts:
-            verdicts[answer] = same_answer(answer, gold, kind)
-        out.append(verdicts[answer])
-    return out
+    """Is each extracted answer equivalent to gold? Each distinct answer is compared once,
+    all in one grading batch."""
+    return same_as_gold(answers, gold, kind)
 
 
 def cost_metrics(record: TTSRecord) -> dict[str, float]:

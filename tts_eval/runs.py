@@ -25,6 +25,7 @@ class ProblemResult:
     doc_id: int
     gold: str
     record: TTSRecord
+    doc: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,5 +79,6 @@ def _read_samples(file: Path) -> list[ProblemResult]:
         if record is None:
             raise RunError(f"{file}:{line_no}: the response is not a TTS record; only runs of "
                            "tts-vllm on the *_tts tasks carry the samples this needs")
-        problems.append(ProblemResult(int(row.get("doc_id", line_no - 1)), gold, record))
+        problems.append(ProblemResult(int(row.get("doc_id", line_no - 1)), gold, record,
+                                      row.get("doc") or {}))
     return problems

@@ -10,11 +10,13 @@ Public API::
     grade_many([(response, gold), ...], kind="math", workers=None) -> list[Grade]
     extract_answer(response, kind="math") -> str | None
     same_answer(a, b, kind="math") -> bool
+    same_as_gold([a, b, None, ...], gold, kind="math") -> [bool, ...]   (one batch)
     cluster_answers([a, b, None, ...], kind="math") -> [0, 1, -1, ...]
+    cluster_many([[a, b], [c, None], ...], kind="math") -> [[0, 1], [0, -1], ...]
     KINDS == ("math", "integer", "choice")
 """
 
-from .api import cluster_answers, grade, grade_many, same_answer
+from .api import cluster_answers, cluster_many, grade, grade_many, same_answer, same_as_gold
 from .extract import extract_answer
 from .types import DEFAULT_TIMEOUT, KINDS, Grade
 
@@ -23,8 +25,10 @@ __all__ = [
     "KINDS",
     "Grade",
     "cluster_answers",
+    "cluster_many",
     "extract_answer",
     "grade",
     "grade_many",
     "same_answer",
+    "same_as_gold",
 ]

@@ -155,6 +155,26 @@ def _grade_choice(response: str | None, gold: str | None) -> Grade:
 # --------------------------------------------------------------------------- voting
 
 
+def same_as_gold(
+    answers: Sequence[str | None], gold: str, kind: str = "math", *,
+    timeout: float = DEFAULT_TIMEOUT, workers: int | None = None,
+) -> list[bool]:
+    """``same_answer(a, gold)`` for many answers of one problem, in one worker round trip
+    (each distinct answer once); None is never the gold's answer."""
+    check_kind(kind)
+    distinct = list(dict.fromkeys(a for a in answers if _as_text(a) is not None))
+    if kind != "math":
+        verdict = {a: same_answer(a, gold, kind) for a in distinct}
+    else:
+        pg = prepare(_as_text(gold)) if _as_text(gold) is not None else None
+        prepared = {a: prepare(_as_text(a)) for a in distinct}
+        asked = [a for a in distinct if pg is not None and pg.norm and prepared[a].norm]
+        results = decide_many([(pg, prepared[a]) for a in asked], timeout, workers)
+        verdict = dict.fromkeys(distinct, False)
+        verdict.update({a: ok for a, (ok, _) in zip(asked, results, strict=True)})
+    return [a in verdict and verdict[a] for a in answers]
+
+
 def same_answer(a: str, b: str, kind: str = "math", *, timeout: float = DEFAULT_TIMEOUT) -> bool:
     """Whether two already-extracted answers are the same answer.
 
@@ -194,12 +214,32 @@ def cluster_answers(
     batch, and each joins the cluster of the first earlier form it matches (the earlier
     form plays the gold's part, as ``b`` does in same_answer).
     """
+    return cluster_many([answers], kind, timeout=timeout, workers=workers)[0]
+
+
+def cluster_many(
+    answer_lists: Sequence[Sequence[str | None]],
+    kind: str = "math",
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    workers: int | None = None,
+) -> list[list[int]]:
+    """``cluster_answers`` for many problems at once: the symbolic comparisons of every
+    problem go to the worker pool as one batch, so a run's voting costs one round trip,
+    not one per problem."""
     check_kind(kind)
-    texts = [_as_text(a) for a in answers]
+    grouped = [_groups(answers, kind) for answers in answer_lists]
+    roots = _merge_groups([reps for reps, _ in grouped], kind, timeout, workers)
+    return [_cluster_ids(group_of, root) for (_, group_of), root in zip(grouped, roots,
+                                                                         strict=True)]
+
+
+def _groups(answers: Sequence[str | None], kind: str) -> tuple[list[str], list[int]]:
+    """Distinct canonical forms (their first text) and each answer's form (-1: none)."""
     group_of_key: dict[object, int] = {}
     group_rep: list[str] = []
     group_of: list[int] = []
-    for text in texts:
+    for text in (_as_text(a) for a in answers):
         if text is None or not text.strip():
             group_of.append(-1)
             continue
@@ -208,16 +248,12 @@ def cluster_answers(
             group_of_key[key] = len(group_rep)
             group_rep.append(text)
         group_of.append(group_of_key[key])
-    cluster_of_group = _merge_groups(group_rep, kind, timeout, workers)
+    return group_rep, group_of
+
+
+def _cluster_ids(group_of: list[int], root: list[int]) -> list[int]:
     ids: dict[int, int] = {}
-    out = []
-    for group in group_of:
-        if group < 0:
-            out.append(-1)
-            continue
-        cluster = cluster_of_group[group]
-        out.append(ids.setdefault(cluster, len(ids)))
-    return out
+    return [-1 if group < 0 else ids.setdefault(root[group], len(ids)) for group in group_of]
 
 
 def _cluster_key(text: str, kind: str) -> object:
@@ -233,23 +269,33 @@ def _cluster_key(text: str, kind: str) -> object:
     return ("key", p.key)
 
 
-def _merge_groups(reps: list[str], kind: str, timeout: float, workers: int | None) -> list[int]:
-    """For each group, the index of the earliest group it is the same answer as."""
-    if kind != "math" or len(reps) < 2:
-        return list(range(len(reps)))
-    prepared = [prepare(r) for r in reps]
-    pairs: list[tuple[int, int]] = []
-    for j in range(1, len(reps)):
-        for i in range(j):
-            if prepared[i].value is not None and prepared[j].value is not None:
-                continue  # two different exact values: different answers
-            pairs.append((i, j))
-    verdicts = decide_many([(prepared[i], prepared[j]) for i, j in pairs], timeout, workers)
+def _merge_groups(
+    rep_lists: list[list[str]], kind: str, timeout: float, workers: int | None
+) -> list[list[int]]:
+    """Per problem, for each group the index of the earliest group it is the same as."""
+    roots = [list(range(len(reps))) for reps in rep_lists]
+    if kind != "math":
+        return roots
+    pairs: list[tuple[int, int, int]] = []  # (problem, earlier group, later group)
+    prepared_lists = []
+    for problem, reps in enumerate(rep_lists):
+        prepared = [prepare(r) for r in reps]
+        prepared_lists.append(prepared)
+        for j in range(1, len(reps)):
+            for i in range(j):
+                if prepared[i].value is not None and prepared[j].value is not None:
+                    continue  # two different exact values: different answers
+                pairs.append((problem, i, j))
+    if not pairs:
+        return roots
+    verdicts = decide_many(
+        [(prepared_lists[p][i], prepared_lists[p][j]) for p, i, j in pairs], timeout, workers
+    )
     same = {pair for pair, (ok, _) in zip(pairs, verdicts, strict=True) if ok}
-    root = list(range(len(reps)))
-    for j in range(1, len(reps)):
-        for i in range(j):
-            if (i, j) in same:
-                root[j] = root[i]
-                break
-    return root
+    for problem, root in enumerate(roots):
+        for j in range(1, len(root)):
+            for i in range(j):
+                if (problem, i, j) in same:
+                    root[j] = root[i]
+                    break
+    return roots

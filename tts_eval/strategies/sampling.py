@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from tts_eval.budget import Budget
 from tts_eval.engines.base import Engine
-from tts_eval.grading import cluster_answers, extract_answer
+from tts_eval.grading import cluster_many, extract_answer
 from tts_eval.records import TTSRecord
 from tts_eval.strategies.base import Problem, Strategy
 
@@ -38,10 +38,35 @@ class Sample(Strategy):
     """n samples; the first one is the answer. Its records feed pass@k and maj@k."""
 
     name = "sample"
+    choose_first = True
 
     def run(self, problems: Sequence[Problem], engine: Engine) -> list[TTSRecord]:
         sampled = self.sample_all(problems, engine)
-        return [self.make_record(p, s, 0) for p, s in zip(problems, sampled, strict=True)]
+        answers = [[extract_answer(c.text, p.answer_kind) for c in s.completions]
+                   for p, s in zip(problems, sampled, strict=True)]
+        clusters = cluster_by_kind(problems, answers)
+        records = []
+        for problem, s, a, c in zip(problems, sampled, answers, clusters, strict=True):
+            chosen = 0 if self.choose_first else majority_choice(c)
+            if chosen is None:  # nothing answered: keep the first sample as the response
+                chosen = 0
+            records.append(self.make_record(problem, s, chosen, c, a))
+        return records
+
+
+def cluster_by_kind(
+    problems: Sequence[Problem], answers: list[list[str | None]]
+) -> list[list[int]]:
+    """Answer clusters of every problem, one batched grading call per answer kind."""
+    out: list[list[int]] = [[] for _ in problems]
+    by_kind: dict[str, list[int]] = {}
+    for index, problem in enumerate(problems):
+        by_kind.setdefault(problem.answer_kind, []).append(index)
+    for kind, indices in by_kind.items():
+        for index, clusters in zip(indices, cluster_many([answers[i] for i in indices], kind),
+                                   strict=True):
+            out[index] = clusters
+    return out
 
 
 def majority_choice(clusters: Sequence[int]) -> int | None:
@@ -63,18 +88,8 @@ def majority_choice(clusters: Sequence[int]) -> int | None:
     return first_seen[winner]
 
 
-class Majority(Strategy):
+class Majority(Sample):
     """Self-consistency: the most common final answer among n samples."""
 
     name = "majority"
-
-    def run(self, problems: Sequence[Problem], engine: Engine) -> list[TTSRecord]:
-        records = []
-        for problem, sampled in zip(problems, self.sample_all(problems, engine), strict=True):
-            answers = [extract_answer(c.text, problem.answer_kind) for c in sampled.completions]
-            clusters = cluster_answers(answers, problem.answer_kind)
-            chosen = majority_choice(clusters)
-            if chosen is None:  # nothing answered: keep the first sample as the response
-                chosen = 0
-            records.append(self.make_record(problem, sampled, chosen, clusters, answers))
-        return records
+    choose_first = False
