@@ -7,10 +7,10 @@ import sys
 
 # name -> (module with a ``main(argv) -> int``, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "smoke": ("tts_eval.smoke", "end-to-end evaluation of a tiny local model (no GPU, no network)"),
+    "demo": ("tts_eval.demo", "toy world: 3 bundled models x greedy/majority, table + plot"),
     "grade": ("tts_eval.grading.cli", "re-grade an lm-eval samples JSONL (or response/gold JSONL)"),
     "match": ("tts_eval.match", "compare runs at equal FLOPs per problem (break-even ratios)"),
-    "make-tiny-model": ("tts_eval.tiny_model", "build a tiny random-weight model for smoke tests"),
+    "make-tiny-model": ("tts_eval.tiny_model", "tiny random-weight model for plumbing tests"),
 }
 
 

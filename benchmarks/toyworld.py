@@ -1,0 +1,105 @@
+"""The papers' qualitative findings, reproduced on the toy world in one run, as numbers.
+
+1. Majority voting over 16 samples beats greedy decoding by a clear margin (Wang et al.
+   2022; Wu et al. 2024), for every bundled model.
+2. At equal FLOPs per problem, the smallest model with more samples beats the largest
+   model's greedy answer on easy levels but not on the hardest (Snell et al. 2024, Wu et
+   al. 2024: test-time compute substitutes for parameters on easy problems only).
+3. The PRM's scores separate correct from incorrect solutions (AUROC well above 0.5).
+
+    python benchmarks/toyworld.py [--runs DIR] [--per-level 100]
+
+Without --runs it first runs ``tts-eval demo`` into DIR (default runs/toyworld).
+Prints numbers; asserts nothing (targets belong here, not in unit tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def auroc(scores_pos: list[float], scores_neg: list[float]) -> float:
+    """Probability a correct solution outscores an incorrect one (ties count half)."""
+    if not scores_pos or not scores_neg:
+        return float("nan")
+    wins = sum((p > n) + 0.5 * (p == n) for p in scores_pos for n in scores_neg)
+    return wins / (len(scores_pos) * len(scores_neg))
+
+
+def prm_auroc(runs_dir: Path, model_run: str, limit: int = 400) -> tuple[float, int, int]:
+    """Score the run's sampled solutions with the bundled PRM; AUROC of the min step score."""
+    from tts_eval.metrics import sample_correctness
+    from tts_eval.runs import load_run
+    from tts_eval.toy import model_path
+    from tts_eval.toy.evaluate import prm_step_scores
+
+    run = load_run(runs_dir / model_run)
+    items = []
+    for problems in run.tasks.values():
+        for problem in problems:
+            record = problem.record
+            correct = sample_correctness([s.answer for s in record.samples], problem.gold, "math")
+            items += [(problem.doc["problem"], s.text, ok)
+                      for s, ok in zip(record.samples, correct, strict=True)]
+    items = items[:limit]
+    scores = prm_step_scores(model_path("prm"), [(p, s) for p, s, _ in items])
+    final = [min(step_scores) if step_scores else 0.0 for step_scores in scores]
+    pos = [f for f, (_, _, ok) in zip(final, items, strict=True) if ok]
+    neg = [f for f, (_, _, ok) in zip(final, items, strict=True) if not ok]
+    return auroc(pos, neg), len(pos), len(neg)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", help="a finished `tts-eval demo --out` folder to read")
+    parser.add_argument("--per-level", type=int, default=100)
+    args = parser.parse_args()
+
+    from tts_eval.leaderboard import pooled, row_for
+    from tts_eval.runs import load_run
+    from tts_eval.scaling import accuracy_at, run_curve
+
+    out = Path(args.runs or "runs/toyworld")
+    if not args.runs:
+        from tts_eval.demo import main as demo
+
+        demo(["--out", str(out), "--per-level", str(args.per_level)])
+    runs = {p.name: load_run(p) for p in sorted((out / "runs").iterdir()) if p.is_dir()}
+    models = sorted({name.rsplit("-", 1)[0] for name in runs},
+                    key=lambda m: ["small", "medium", "large"].index(m)
+                    if m in ("small", "medium", "large") else 9)
+
+    print("\n1. majority@16 vs greedy (accuracy %, all levels)")
+    for model in models:
+        greedy = row_for(runs[f"{model}-greedy"], "arith_tts",
+                         pooled(runs[f"{model}-greedy"], "arith_tts_l"))
+        major = row_for(runs[f"{model}-majority16"], "arith_tts",
+                        pooled(runs[f"{model}-majority16"], "arith_tts_l"))
+        gain = 100 * (major.accuracy - greedy.accuracy)
+        print(f"   {model:<7} greedy {100 * greedy.accuracy:5.1f}   majority@16 "
+              f"{100 * major.accuracy:5.1f}   gain {gain:+5.1f}")
+
+    small, large = models[0], models[-1]
+    print(f"\n2. {small} + majority@k vs {large} greedy at equal FLOPs per problem, per level")
+    for level in range(1, 6):
+        task = f"arith_tts_l{level}"
+        curve = run_curve(runs[f"{small}-majority16"].tasks[task])
+        big = row_for(runs[f"{large}-greedy"], task, runs[f"{large}-greedy"].tasks[task])
+        reach = accuracy_at(curve, big.flops)
+        reach_txt = "n/a" if reach is None else f"{100 * reach:5.1f}"
+        verdict = "n/a" if reach is None else ("small wins" if reach > big.accuracy
+                                               else "large wins")
+        print(f"   L{level}: {large} greedy {100 * big.accuracy:5.1f} at {big.flops:.2e} FLOPs; "
+              f"{small} best within that budget {reach_txt}  -> {verdict}")
+
+    print("\n3. PRM: AUROC of the minimum step score, correct vs incorrect samples")
+    try:
+        value, n_pos, n_neg = prm_auroc(out / "runs", f"{small}-majority16")
+        print(f"   AUROC {value:.3f}  ({n_pos} correct, {n_neg} incorrect solutions)")
+    except (ImportError, FileNotFoundError, ValueError) as exc:
+        print(f"   skipped: {exc}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""The toy world through the public interface: the arith_tts task and ``tts-eval demo``."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+
+def test_arith_tts_is_a_group_of_five_levels_in_the_training_prompt_format():
+    from lm_eval.tasks import TaskManager
+
+    from tts_eval.toy.problems import PROMPT_TEMPLATE
+
+    loaded = TaskManager().load(["arith_tts"])
+    tasks = loaded["tasks"]
+    assert sorted(tasks) == [f"arith_tts_l{level}" for level in range(1, 6)]
+    first = tasks["arith_tts_l1"]
+    docs = list(first.test_docs())
+    assert len(docs) == 100
+    assert first.doc_to_text(docs[0]) == PROMPT_TEMPLATE.format(problem=docs[0]["problem"])
+    again = list(TaskManager().load(["arith_tts_l1"])["tasks"]["arith_tts_l1"].test_docs())
+    assert again == docs  # generated from a fixed seed: the same problems on every machine
+
+
+@pytest.mark.vllm
+def test_demo_writes_runs_leaderboard_and_plot(tmp_path, bin_dir):
+    out = tmp_path / "demo"
+    proc = subprocess.run([str(bin_dir / "tts-eval"), "demo", "--out", str(out), "--models",
+                           "small", "--per-level", "3", "--n", "4"],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "[3/3]" in proc.stdout or "[4/4]" in proc.stdout  # progress lines
+    for run in ("small-greedy", "small-majority4"):
+        assert list((out / "runs" / run).rglob("results_*.json")), run
+        assert len(list((out / "runs" / run).rglob("samples_arith_tts_l*.jsonl"))) == 5
+    table = (out / "leaderboard.md").read_text()
+    for needle in ("small-greedy", "small-majority4", "FLOPs/problem", "L5 %"):
+        assert needle in table
+    assert table.strip("`\n") in proc.stdout
+    png = out / "scaling.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_demo_rejects_an_unknown_model(tmp_path, bin_dir):
+    proc = subprocess.run([str(bin_dir / "tts-eval"), "demo", "--out", str(tmp_path),
+                           "--models", "huge"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "huge" in proc.stderr and "small" in proc.stderr and "Traceback" not in proc.stderr
+
+

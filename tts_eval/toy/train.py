@@ -1,0 +1,510 @@
+"""Train the toy model family on CPU: three Qwen2 generators and a Qwen2 PRM.
+
+    python -m tts_eval.toy.train --out tts_eval/toy/models --seed 0 [--only small ...]
+
+Why these choices:
+- Qwen2 architecture, head_dim 32: vLLM loads it natively, and its CPU attention needs >= 32.
+- Generators ~4x apart in parameters (~0.08M, ~0.3M, ~1.1M), trained on one data stream for
+  2400, 2400 and 3000 batches. Why not 0.5/2/8M: at this CPU budget learning is step-limited
+  (digit arithmetic "clicks" after ~2000 steps whatever the width), not capacity-limited -- in
+  pilots a 1.1M and a 0.3M model given the same 2400 steps ended level, the 0.3M one given 1800
+  steps was far behind, and a 4.3M model, which affords only ~1100 steps in 12 one-thread
+  minutes, ended clearly worse. Scaling the family down by ~4x keeps the 4x ratio and lets
+  every model train long enough; the largest gets the extra steps its size affords.
+- Training solutions carry injected arithmetic slips (``P_ERROR`` per step, carried forward
+  consistently) and the models are deliberately undertrained: sampled at temperature ~0.8 they
+  are right often but not always, and their mistakes disagree with each other, so majority voting
+  and PRM search buy accuracy that a single sample does not have.
+- Multi-digit arithmetic is what tiny models learn slowest, so 2 of every 7 batches are drills
+  of bare equations, and weight decay is strong (1.0, decoupled), which speeds up the
+  table-like learning of digit arithmetic (as in the grokking literature); both were
+  decisive in pilot runs.
+- The PRM starts from the large generator (it already reads the format and does arithmetic) and
+  learns exact step labels (``check_steps``) of solutions the three generators actually sampled,
+  plus synthetic slips to balance the classes.
+- One thread, fixed seeds and a fixed data order: the same seed gives the same weights.
+
+Every model directory gets config.json, model.safetensors (bf16), the tokenizer files and a
+TRAINING.json (seed, data sha256, steps, final loss, wall time, vLLM-measured accuracies).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .problems import (
+    EVAL_SEED,
+    LEVELS,
+    STEP_TAG,
+    check_steps,
+    format_prm_input,
+    format_prompt,
+    make_problems,
+    noisy_solution,
+    split_steps,
+)
+
+P_ERROR = 0.08  # per-step probability of a slip in the generator training solutions
+VOCAB_SIZE = 512  # the tokenizer has 453 tokens; padded to a multiple of 64
+MAX_POSITIONS = 4096  # RoPE: no parameters; room for harnesses that ask for long contexts
+DRILL = 0  # batch kind: arithmetic drill (see ``drill_examples``)
+LEVEL_CYCLE = (1, 2, 3, DRILL, 4, 5, DRILL)  # kind of each batch, in turn
+# Examples per batch by kind, ~1200 tokens each: short easy problems come in larger batches, so
+# every step costs about the same, and the small batches buy many updates per CPU-minute.
+BATCH_BY_LEVEL = {DRILL: 8, 1: 30, 2: 22, 3: 18, 4: 15, 5: 12}
+DRILL_LINES = 24
+EVAL_GUARD = 1000  # drop training problems equal to any of the first N eval problems per level
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Size and schedule of one model (steps, batch and lr fix its training compute)."""
+
+    hidden: int
+    heads: int
+    layers: int
+    steps: int
+    lr: float
+    warmup: int = 50
+    weight_decay: float = 0.1
+
+
+GENERATORS: dict[str, Spec] = {
+    "small": Spec(hidden=32, heads=1, layers=4, steps=2400, lr=5e-3, weight_decay=1.0),
+    "medium": Spec(hidden=64, heads=2, layers=4, steps=2400, lr=5e-3, weight_decay=1.0),
+    "large": Spec(hidden=128, heads=4, layers=4, steps=3000, lr=4e-3, weight_decay=1.0),
+}
+# Schedule only: the PRM takes the shape of the generator it starts from (PRM_INIT).
+PRM_SPEC = Spec(hidden=0, heads=0, layers=0, steps=1400, lr=3e-3, warmup=50, weight_decay=1.0)
+PRM_INIT = "large"
+PRM_BATCH = 16  # small batches, many steps: learning here is step-limited (see above)
+
+
+def qwen2_config(spec: Spec, tokenizer: Any, **extra: Any) -> Any:
+    """A Qwen2 config for ``spec`` with the toy tokenizer's special tokens."""
+    from transformers import Qwen2Config
+
+    return Qwen2Config(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=spec.hidden,
+        intermediate_size=4 * spec.hidden,
+        num_hidden_layers=spec.layers,
+        num_attention_heads=spec.heads,
+        num_key_value_heads=spec.heads,
+        max_position_embeddings=MAX_POSITIONS,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.eos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        **extra,
+    )
+
+
+def _sha256(texts: Sequence[str]) -> str:
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _eval_texts() -> set[str]:
+    return {p["problem"] for lv in LEVELS for p in make_problems(EVAL_GUARD, lv, EVAL_SEED)}
+
+
+def drill_examples(n: int, seed: int) -> list[tuple[str, str]]:
+    """Arithmetic drill: ``DRILL_LINES`` exact equations of the task's kind per sequence.
+
+    Why: exact multi-digit arithmetic is what tiny models learn slowest; a word problem carries
+    1-5 equations in ~40-100 tokens, a drill sequence 24 in ~150, so mixing drills in teaches the
+    arithmetic several times faster per CPU-minute. Equations are the gold steps of training
+    problems (all levels), so their distribution is the task's.
+    """
+    per = n * DRILL_LINES // 5 + 1
+    eqs = [s for lv in (1, 2, 3, 4, 5)
+           for p in make_problems(per, lv, seed, split="train-drill") for s in p["steps"]]
+    random.Random(f"tts-eval-toy:drill:{seed}").shuffle(eqs)
+    return [("Compute:\n", "\n".join(eqs[i * DRILL_LINES : (i + 1) * DRILL_LINES]))
+            for i in range(n)]
+
+
+def generator_data(seed: int, spec: Spec) -> tuple[list[list[tuple[str, str]]], str]:
+    """(prompt, target) pairs for every batch in training order, and their sha256.
+
+    Word problems come with slip-injected solutions (``P_ERROR``); drills are exact.
+    """
+    need: dict[int, int] = {}
+    for t in range(spec.steps):
+        lv = LEVEL_CYCLE[t % len(LEVEL_CYCLE)]
+        need[lv] = need.get(lv, 0) + BATCH_BY_LEVEL[lv]
+    banned = _eval_texts()
+    noise = random.Random(f"tts-eval-toy:noise:{seed}")
+    streams: dict[int, Iterator[tuple[str, str]]] = {}
+    streams[DRILL] = iter(drill_examples(need.pop(DRILL, 0), seed))
+    for lv in sorted(need):
+        probs = [p for p in make_problems(need[lv] + need[lv] // 10 + 50, lv, seed, split="train")
+                 if p["problem"] not in banned][: need[lv]]
+        if len(probs) < need[lv]:
+            raise RuntimeError(f"not enough distinct training problems at level {lv}")
+        streams[lv] = iter([(format_prompt(p), noisy_solution(p, noise, P_ERROR)) for p in probs])
+    batches = []
+    for t in range(spec.steps):
+        lv = LEVEL_CYCLE[t % len(LEVEL_CYCLE)]
+        batches.append([next(streams[lv]) for _ in range(BATCH_BY_LEVEL[lv])])
+    flat = [a + b for batch in batches for a, b in batch]
+    return batches, _sha256(flat)
+
+
+def _lr_at(step: int, spec: Spec) -> float:
+    if step < spec.warmup:
+        return spec.lr * (step + 1) / spec.warmup
+    frac = (step - spec.warmup) / max(1, spec.steps - spec.warmup)
+    return spec.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def _optimizer(model: Any, lr: float, weight_decay: float) -> Any:
+    import torch
+
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embed" not in n]
+    other = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embed" not in n)]
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": weight_decay}, {"params": other, "weight_decay": 0.0}],
+        lr=lr, betas=(0.9, 0.98), eps=1e-8,
+    )
+
+
+def _pad(seqs: list[list[int]], labels: list[list[int]], pad_id: int) -> tuple[Any, Any, Any]:
+    import torch
+
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    lab = torch.full((len(seqs), width), -100, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, (s, y) in enumerate(zip(seqs, labels, strict=True)):
+        ids[i, : len(s)] = torch.tensor(s)
+        lab[i, : len(y)] = torch.tensor(y)
+        mask[i, : len(s)] = 1
+    return ids, lab, mask
+
+
+def _seed_all(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)  # the machine is shared; one thread is also bitwise-reproducible
+    torch.use_deterministic_algorithms(True)
+
+
+def train_generator(name: str, spec: Spec, seed: int, out_dir: Path, tokenizer: Any) -> dict:
+    """Train one generator and save it (bf16) with its tokenizer; returns TRAINING info."""
+    import torch
+    from transformers import Qwen2ForCausalLM
+
+    _seed_all(seed)
+    batches, data_hash = generator_data(seed, spec)
+    config = qwen2_config(spec, tokenizer)
+    model = Qwen2ForCausalLM(config)
+    model.train()
+    n_params = sum(p.numel() for p in model.parameters())
+    n_embed = model.get_input_embeddings().weight.numel()
+    opt = _optimizer(model, spec.lr, spec.weight_decay)
+    eos = tokenizer.eos_token_id
+    t0 = time.time()
+    losses: list[float] = []
+    for step, batch in enumerate(batches):
+        seqs, labs = [], []
+        for prompt, sol in batch:
+            p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+            s_ids = tokenizer(sol, add_special_tokens=False)["input_ids"] + [eos]
+            seqs.append(p_ids + s_ids)
+            labs.append([-100] * len(p_ids) + s_ids)
+        ids, lab, mask = _pad(seqs, labs, tokenizer.pad_token_id)
+        for g in opt.param_groups:
+            g["lr"] = _lr_at(step, spec)
+        loss = model(input_ids=ids, attention_mask=mask, labels=lab).loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+        if (step + 1) % 50 == 0 or step + 1 == spec.steps:
+            recent = sum(losses[-50:]) / len(losses[-50:])
+            print(f"[{name}] step {step + 1}/{spec.steps} loss {recent:.4f} "
+                  f"{time.time() - t0:.0f}s", flush=True)
+    train_seconds = time.time() - t0
+    path = out_dir / name
+    path.mkdir(parents=True, exist_ok=True)
+    model.to(torch.bfloat16).save_pretrained(str(path), safe_serialization=True)
+    tokenizer.save_pretrained(str(path))
+    return {
+        "model": name,
+        "kind": "generator",
+        "architecture": "Qwen2ForCausalLM",
+        "seed": seed,
+        "spec": asdict(spec),
+        "parameters": n_params,
+        "parameters_non_embedding": n_params - n_embed,
+        "data": {
+            "sha256": data_hash,
+            "examples": sum(len(b) for b in batches),
+            "batch_cycle (0 = drill)": list(LEVEL_CYCLE),
+            "drill_lines": DRILL_LINES,
+            "batch_by_level": BATCH_BY_LEVEL,
+            "p_error_per_step": P_ERROR,
+            "problems": "make_problems(..., split='train', seed=seed), eval-split texts removed",
+        },
+        "steps": spec.steps,
+        "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 4),
+        "train_seconds": round(train_seconds, 1),
+        "torch_threads": 1,
+        "prompt_format": "Problem: {problem}\\nSolution:\\n",
+        "dtype_saved": "bfloat16",
+    }
+
+
+class _PRM:
+    """Factory for the PRM module (torch imported lazily): Qwen2Model + vLLM's 2-label head.
+
+    Weight names match vLLM's ``Qwen2ForProcessRewardModel``: ``model.*`` for the backbone and
+    ``score.0`` (hidden->hidden, bias) / ``score.2`` (hidden->2, bias) around a ReLU.
+    """
+
+    @staticmethod
+    def build(config: Any) -> Any:
+        import torch
+        from transformers import Qwen2Model
+
+        class PRM(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = Qwen2Model(config)
+                h = config.hidden_size
+                self.score = torch.nn.Sequential(
+                    torch.nn.Linear(h, h), torch.nn.ReLU(), torch.nn.Linear(h, 2)
+                )
+
+            def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+                hidden = self.model(input_ids=input_ids, attention_mask=attention_mask)
+                return self.score(hidden.last_hidden_state)
+
+        return PRM()
+
+
+def prm_examples(seed: int, sample_files: Sequence[Path], max_extra_lines: int = 2) -> list[dict]:
+    """PRM training records: text with step tags + one exact label per tag.
+
+    Sources: every solution the generators sampled on training problems (their real mistakes),
+    plus for each of those problems one gold and one slip-injected solution (so the classes stay
+    balanced on every level). Half the records drop the newline after each tag (the layout
+    Qwen2.5-Math-PRM uses) so that either layout scores sensibly.
+    """
+    rng = random.Random(f"tts-eval-toy:prm:{seed}")
+    recs: list[dict] = []
+    for path in sample_files:
+        for line in open(path, encoding="utf-8"):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            prob = row["problem"]
+            sols = list(row["samples"])
+            sols.append(prob["solution"])
+            sols.append(noisy_solution(prob, rng, 0.35))
+            for sol in sols:
+                steps = split_steps(sol)[: len(prob["steps"]) + max_extra_lines]
+                if not steps:
+                    continue
+                labels = check_steps(prob, "\n".join(steps))
+                text = format_prm_input(prob, steps)
+                if rng.random() < 0.5:
+                    text = text.replace(STEP_TAG + "\n", STEP_TAG)
+                recs.append({"text": text, "labels": labels, "level": prob["level"]})
+    rng.shuffle(recs)
+    return recs
+
+
+def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[Path]) -> dict:
+    """Fine-tune the PRM from the ``PRM_INIT`` generator on exact step labels; save for vLLM."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import Qwen2ForCausalLM
+
+    g = GENERATORS[PRM_INIT]  # same shape as the generator it starts from
+    spec = replace(PRM_SPEC, hidden=g.hidden, heads=g.heads, layers=g.layers)
+    _seed_all(seed)
+    recs = prm_examples(seed, sample_files)
+    need = spec.steps * PRM_BATCH
+    if len(recs) < need:  # cycle in a fixed order if there is less data than steps x batch
+        recs = (recs * (need // len(recs) + 1))[:need]
+    recs = recs[:need]
+    data_hash = _sha256([r["text"] + json.dumps(r["labels"]) for r in recs])
+    tag_id = tokenizer.convert_tokens_to_ids(STEP_TAG)
+    config = qwen2_config(spec, tokenizer, num_labels=2)
+    config.architectures = ["Qwen2ForProcessRewardModel"]
+    model = _PRM.build(config)
+    init_dir = out_dir / PRM_INIT
+    base = Qwen2ForCausalLM.from_pretrained(str(init_dir), dtype=torch.float32)
+    model.model.load_state_dict(base.model.state_dict())
+    del base
+    model.train()
+    opt = _optimizer(model, spec.lr, spec.weight_decay)
+    n_pos = sum(sum(r["labels"]) for r in recs)
+    n_all = sum(len(r["labels"]) for r in recs)
+    losses: list[float] = []
+    t0 = time.time()
+    for step in range(spec.steps):
+        batch = recs[step * PRM_BATCH : (step + 1) * PRM_BATCH]
+        seqs, labs = [], []
+        for r in batch:
+            ids = tokenizer(r["text"], add_special_tokens=False)["input_ids"]
+            it = iter(r["labels"])
+            labs.append([int(next(it)) if t == tag_id else -100 for t in ids])
+            seqs.append(ids)
+        ids, lab, mask = _pad(seqs, labs, tokenizer.pad_token_id)
+        for g in opt.param_groups:
+            g["lr"] = _lr_at(step, spec)
+        logits = model(ids, mask)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 2), lab.reshape(-1),
+                                                 ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+        if (step + 1) % 50 == 0 or step + 1 == spec.steps:
+            recent = sum(losses[-50:]) / len(losses[-50:])
+            print(f"[prm] step {step + 1}/{spec.steps} loss {recent:.4f} "
+                  f"{time.time() - t0:.0f}s", flush=True)
+    train_seconds = time.time() - t0
+    path = out_dir / "prm"
+    path.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to(torch.bfloat16).contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(path / "model.safetensors"), metadata={"format": "pt"})
+    config.dtype = "bfloat16"
+    config.step_tag = STEP_TAG
+    config.step_tag_id = tag_id
+    config.save_pretrained(str(path))
+    tokenizer.save_pretrained(str(path))
+    n_params = sum(p.numel() for p in model.parameters())
+    return {
+        "model": "prm",
+        "kind": "process reward model",
+        "architecture": "Qwen2ForProcessRewardModel",
+        "seed": seed,
+        "spec": asdict(spec),
+        "init_from": PRM_INIT,
+        "parameters": n_params,
+        "parameters_non_embedding": n_params - model.model.embed_tokens.weight.numel(),
+        "data": {
+            "sha256": data_hash,
+            "records": len(recs),
+            "step_labels": n_all,
+            "step_labels_correct_frac": round(n_pos / max(1, n_all), 4),
+            "sources": [Path(f).name for f in sample_files] + ["gold", "noisy p=0.35"],
+        },
+        "steps": spec.steps,
+        "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 4),
+        "train_seconds": round(train_seconds, 1),
+        "torch_threads": 1,
+        "step_tag": STEP_TAG,
+        "step_tag_id": tag_id,
+        "input_format": "Problem: {problem}\\nSolution:\\n" + "{step}" + STEP_TAG + "\\n per step",
+        "labels": "index 0 = step wrong, index 1 = step right (softmax)",
+        "dtype_saved": "bfloat16",
+    }
+
+
+def _run_eval(args: list[str]) -> dict:
+    """Run ``tts_eval.toy.evaluate`` in a subprocess (vLLM spawns workers; keep them apart)."""
+    env = dict(os.environ)
+    env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = f.name
+    cmd = [sys.executable, "-m", "tts_eval.toy.evaluate", *args, "--json-out", out]
+    print("+", " ".join(cmd), flush=True)
+    t0 = time.time()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    res = json.loads(Path(out).read_text())
+    os.unlink(out)
+    res["eval_seconds"] = round(time.time() - t0, 1)
+    return res
+
+
+def _write_info(path: Path, info: dict) -> None:
+    (path / "TRAINING.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tts_eval.toy.train", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, type=Path, help="e.g. tts_eval/toy/models")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", nargs="+", choices=[*GENERATORS, "prm"],
+                    help="train only these models (the PRM needs the generators in --out)")
+    ap.add_argument("--work", type=Path, help="scratch dir for samples (default: a temp dir)")
+    ap.add_argument("--eval-per-level", type=int, default=100)
+    ap.add_argument("--no-eval", action="store_true", help="skip the vLLM measurements")
+    args = ap.parse_args(argv)
+    if args.seed == EVAL_SEED:
+        raise SystemExit("--seed must differ from the eval split's seed")
+    from .tokenizer import build_tokenizer
+
+    tokenizer = build_tokenizer()
+    work = args.work or Path(tempfile.mkdtemp(prefix="tts-eval-toy-"))
+    work.mkdir(parents=True, exist_ok=True)
+    chosen = args.only or [*GENERATORS, "prm"]
+    t_all = time.time()
+    for name in [n for n in GENERATORS if n in chosen]:
+        info = train_generator(name, GENERATORS[name], args.seed, args.out, tokenizer)
+        path = args.out / name
+        _write_info(path, info)
+        if not args.no_eval:
+            info["eval"] = _run_eval([
+                "generate", "--model", str(path), "--per-level", str(args.eval_per_level),
+                "--seed", str(args.seed), "--samples-out", str(work / f"{name}_eval.jsonl"),
+                "--prm-data-out", str(work / f"{name}_prmtrain.jsonl"),
+                "--prm-seed", str(args.seed)])
+            _write_info(path, info)
+        print(json.dumps({k: info[k] for k in ("model", "parameters", "final_loss",
+                                               "train_seconds")}), flush=True)
+    if "prm" in chosen:
+        files = []
+        for name in GENERATORS:
+            f = work / f"{name}_prmtrain.jsonl"
+            if not f.exists():
+                if not (args.out / name / "config.json").exists():
+                    continue
+                _run_eval(["generate", "--model", str(args.out / name), "--per-level",
+                           str(args.eval_per_level), "--seed", str(args.seed),
+                           "--samples-out", str(work / f"{name}_eval.jsonl"),
+                           "--prm-data-out", str(f), "--prm-seed", str(args.seed)])
+            files.append(f)
+        if not files:
+            raise SystemExit("the PRM needs at least one trained generator in --out")
+        info = train_prm(args.seed, args.out, tokenizer, files)
+        _write_info(args.out / "prm", info)
+        if not args.no_eval:
+            evals = [str(work / f"{n}_eval.jsonl") for n in GENERATORS
+                     if (work / f"{n}_eval.jsonl").exists()]
+            info["eval"] = _run_eval(["prm", "--model", str(args.out / "prm"), "--samples",
+                                      *evals, "--seed", str(args.seed)])
+            _write_info(args.out / "prm", info)
+    print(f"done in {time.time() - t_all:.0f}s; work dir {work}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
