@@ -49,3 +49,8 @@ def process_results(doc: dict[str, Any], results: list[str], kind: str) -> dict[
     """lm-eval ``process_results``: score one document's record against its gold answer."""
     record = record_from_response(results[0], kind)
     return score_record(record, str(doc["answer"]))
+
+
+def run_total(values: list[float]) -> float:
+    """lm-eval aggregation for per-run totals (lm-eval has mean, not sum)."""
+    return float(sum(values))

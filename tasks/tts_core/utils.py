@@ -3,7 +3,7 @@
 from functools import partial
 
 from tts_eval.data import load_dataset_dict
-from tts_eval.task_support import gpqa_prompt, math_prompt, process_results
+from tts_eval.task_support import gpqa_prompt, math_prompt, process_results, run_total
 
 load_math500 = partial(load_dataset_dict, "math500")
 load_aime24 = partial(load_dataset_dict, "aime24")
@@ -13,12 +13,5 @@ load_gpqa_diamond = partial(load_dataset_dict, "gpqa_diamond")
 process_math = partial(process_results, kind="math")
 process_integer = partial(process_results, kind="integer")
 process_choice = partial(process_results, kind="choice")
-
-
-
-def run_total(values: list[float]) -> float:
-    """Aggregation for per-run totals (lm-eval has mean, not sum)."""
-    return float(sum(values))
-
 
 __all__ = ["gpqa_prompt", "math_prompt", "run_total"]
