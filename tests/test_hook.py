@@ -38,7 +38,8 @@ def test_task_manager_indexes_our_tasks_and_keeps_user_paths(tmp_path):
     )
     names, stock = out.splitlines()
     assert set(names.split()) == {"math500_tts", "aime24_tts", "aime25_tts",
-                                  "gpqa_diamond_tts", "tts_core", "my_extra_task"}
+                                  "gpqa_diamond_tts", "tts_core", "my_extra_task", "arith_tts",
+                                  *(f"arith_tts_l{level}" for level in range(1, 6))}
     assert stock == "True"
 
 

@@ -88,9 +88,9 @@ GENERATORS: dict[str, Spec] = {
     "large": Spec(hidden=128, heads=4, layers=4, steps=3000, lr=4e-3, weight_decay=1.0),
 }
 # Schedule only: the PRM takes the shape of the generator it starts from (PRM_INIT).
-PRM_SPEC = Spec(hidden=0, heads=0, layers=0, steps=1400, lr=3e-3, warmup=50, weight_decay=1.0)
+PRM_SPEC = Spec(hidden=0, heads=0, layers=0, steps=400, lr=1e-3, warmup=20)
 PRM_INIT = "large"
-PRM_BATCH = 16  # small batches, many steps: learning here is step-limited (see above)
+PRM_BATCH = 32
 
 
 def qwen2_config(spec: Spec, tokenizer: Any, **extra: Any) -> Any:
