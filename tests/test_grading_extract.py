@@ -148,3 +148,14 @@ def test_choice_extraction_agrees_with_published_letters() -> None:
     print(f"GPQA letters: precision {precision:.3f}, coverage {coverage:.3f} of {len(rows)}")
     assert precision >= 0.95
     assert coverage >= 0.9
+
+
+def test_bare_answers_are_short_math_lines_not_prose():
+    from tts_eval.grading import extract_answer as extract
+
+    for bare in ("-5", "\\frac{1}{3}", "28 pct", "Monday", "x=5 \\text{ or } x=3",
+                 "\\begin{pmatrix} 1 & 0.5 \\\\ 1/3 & 4 \\end{pmatrix}"):
+        assert extract(bare) == bare, bare
+    for prose in ("Let x be 5. Then", "I am not sure how to proceed with this problem at all.",
+                  "First add the two numbers\nthen 5"):
+        assert extract(prose) is None, prose

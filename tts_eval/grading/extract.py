@@ -37,7 +37,7 @@ truncated chain of thought or a sentence of prose is not, and must not become a 
 candidate."""
 
 _PLAIN_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
-_TEXT_COMMAND = re.compile(r"\\(?:text|mathrm|textbf|mbox)\s*\{[^{}]*\}")
+_TEXT_COMMAND = re.compile(r"\\(?:text|mathrm|textbf|mbox|begin|end)\s*\{[^{}]*\}")
 
 BRACE_SCAN_LIMIT = 4_000
 """A ``\\boxed{`` whose closing brace is further than this is treated as unbalanced."""
