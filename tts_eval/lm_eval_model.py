@@ -17,7 +17,7 @@ from lm_eval.api.model import TemplateLM
 
 from tts_eval.budget import Budget
 from tts_eval.generation_args import SamplingDefaults, resolve_request
-from tts_eval.grading import KINDS
+from tts_eval.grading import KINDS, warm_up
 from tts_eval.strategies import Problem, get_strategy
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ class TTSVLLM(TemplateLM):
 
         from tts_eval.engines.vllm_engine import VLLMEngine
 
+        warm_up()  # grading workers start while the engine loads; voting needs them later
         self.engine = VLLMEngine(str(pretrained), seed=self.seed, **engine_args)
         self.tokenizer = self.engine.tokenizer
         self.pretrained = str(pretrained)

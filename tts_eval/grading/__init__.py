@@ -16,7 +16,15 @@ Public API::
     KINDS == ("math", "integer", "choice")
 """
 
-from .api import cluster_answers, cluster_many, grade, grade_many, same_answer, same_as_gold
+from .api import (
+    cluster_answers,
+    cluster_many,
+    grade,
+    grade_many,
+    same_answer,
+    same_as_gold,
+    warm_up,
+)
 from .extract import extract_answer
 from .types import DEFAULT_TIMEOUT, KINDS, Grade
 
@@ -31,4 +39,5 @@ __all__ = [
     "grade_many",
     "same_answer",
     "same_as_gold",
+    "warm_up",
 ]

@@ -200,6 +200,12 @@ def same_answer(a: str, b: str, kind: str = "math", *, timeout: float = DEFAULT_
     return decide_many([(pb, pa)], timeout, 1)[0][0]
 
 
+def warm_up(workers: int | None = None) -> None:
+    """Start the grading workers now, without waiting: a caller that will grade later
+    (tts-vllm, while its engine loads) then does not pay their ~3 s start-up in between."""
+    get_pool(workers).prestart()
+
+
 def cluster_answers(
     answers: Sequence[str | None],
     kind: str = "math",
