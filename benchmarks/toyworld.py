@@ -19,35 +19,27 @@ import argparse
 from pathlib import Path
 
 
-def auroc(scores_pos: list[float], scores_neg: list[float]) -> float:
-    """Probability a correct solution outscores an incorrect one (ties count half)."""
-    if not scores_pos or not scores_neg:
-        return float("nan")
-    wins = sum((p > n) + 0.5 * (p == n) for p in scores_pos for n in scores_neg)
-    return wins / (len(scores_pos) * len(scores_neg))
-
-
-def prm_auroc(runs_dir: Path, model_run: str, limit: int = 400) -> tuple[float, int, int]:
+def prm_auroc(runs_dir: Path, model_run: str, limit: int = 800) -> tuple[float, int, int]:
     """Score the run's sampled solutions with the bundled PRM; AUROC of the min step score."""
     from tts_eval.metrics import sample_correctness
     from tts_eval.runs import load_run
     from tts_eval.toy import model_path
-    from tts_eval.toy.evaluate import prm_step_scores
+    from tts_eval.toy.evaluate import auroc, make_llm, prm_step_scores
 
     run = load_run(runs_dir / model_run)
-    items = []
-    for problems in run.tasks.values():
-        for problem in problems:
-            record = problem.record
-            correct = sample_correctness([s.answer for s in record.samples], problem.gold, "math")
-            items += [(problem.doc["problem"], s.text, ok)
-                      for s, ok in zip(record.samples, correct, strict=True)]
-    items = items[:limit]
-    scores = prm_step_scores(model_path("prm"), [(p, s) for p, s, _ in items])
-    final = [min(step_scores) if step_scores else 0.0 for step_scores in scores]
-    pos = [f for f, (_, _, ok) in zip(final, items, strict=True) if ok]
-    neg = [f for f, (_, _, ok) in zip(final, items, strict=True) if not ok]
-    return auroc(pos, neg), len(pos), len(neg)
+    problems, solutions, labels = [], [], []
+    for results in run.tasks.values():
+        for problem in results:
+            samples = problem.record.samples
+            correct = sample_correctness([s.answer for s in samples], problem.gold, "math")
+            for sample, ok in zip(samples, correct, strict=True):
+                problems.append(problem.doc)
+                solutions.append(sample.text)
+                labels.append(ok)
+    problems, solutions, labels = problems[:limit], solutions[:limit], labels[:limit]
+    scores = prm_step_scores(make_llm(model_path("prm"), pooling=True), problems, solutions)
+    final = [min(steps) if steps else 0.0 for steps in scores]
+    return auroc(final, labels), sum(labels), len(labels) - sum(labels)
 
 
 def main() -> None:

@@ -59,18 +59,23 @@ def report(runs_dir: Path, out: Path) -> str:
     from tts_eval.scaling import run_curve
 
     runs = [load_run(path) for path in sorted(runs_dir.iterdir()) if path.is_dir()]
-    rows, per_level, curves, points = [], {f"L{lv} %": [] for lv in LEVELS}, {}, {}
+    rows, level_cells, curves, points = [], [], {}, {}
     for run in runs:
         row = row_for(run, "arith_tts", pooled(run, "arith_tts_l"))
         rows.append(row)
-        for level in LEVELS:
-            level_row = row_for(run, f"arith_tts_l{level}", run.tasks[f"arith_tts_l{level}"])
-            per_level[f"L{level} %"].append(f"{100 * level_row.accuracy:.1f}")
+        level_cells.append([
+            f"{100 * row_for(run, t, run.tasks[t]).accuracy:.1f}"
+            for t in (f"arith_tts_l{level}" for level in LEVELS)
+        ])
         model = run.name.rsplit("-", 1)[0]
         if row.n > 1:
             curves[f"{model} majority@k"] = run_curve(pooled(run, "arith_tts_l"))
         else:
             points[f"{model} greedy"] = (row.flops, row.accuracy)
+    order = sorted(range(len(rows)), key=lambda i: (rows[i].params_active, rows[i].n))
+    rows = [rows[i] for i in order]
+    per_level = {f"L{level} %": [level_cells[i][j] for i in order]
+                 for j, level in enumerate(LEVELS)}
     table = format_rows(rows, per_level)
     (out / "leaderboard.md").write_text("```\n" + table + "\n```\n")
     plot_scaling(curves, points, out / "scaling.png",
