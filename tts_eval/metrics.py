@@ -93,18 +93,26 @@ def cost_metrics(record: TTSRecord) -> dict[str, float]:
     return metrics
 
 
-def score_record(record: TTSRecord, gold: str) -> dict[str, float]:
-    """All per-problem metrics lm-eval aggregates (means over problems)."""
+def record_verdicts(record: TTSRecord, gold: str) -> tuple[list[bool], list[int], list[bool]]:
+    """Per sample: correct or not, and its answer cluster; per cluster: correct or not.
+
+    The record's own clusters are used when its strategy voted; otherwise they are computed.
+    """
     kind = record.answer_kind
     answers = [s.answer for s in record.samples]
     correct = sample_correctness(answers, gold, kind)
     clusters = record.clusters if record.clusters is not None else cluster_answers(answers, kind)
-    n_clusters = max(clusters, default=-1) + 1
-    cluster_correct = [False] * n_clusters
+    cluster_correct = [False] * (max(clusters, default=-1) + 1)
     for cluster, ok in zip(clusters, correct, strict=True):
         if cluster >= 0 and ok:
             cluster_correct[cluster] = True
-    n = len(answers)
+    return correct, clusters, cluster_correct
+
+
+def score_record(record: TTSRecord, gold: str) -> dict[str, float]:
+    """All per-problem metrics lm-eval aggregates (means over problems)."""
+    correct, clusters, cluster_correct = record_verdicts(record, gold)
+    n = len(correct)
     chosen = record.chosen_index
     metrics: dict[str, float] = {
         "acc": float(chosen is not None and correct[chosen]),

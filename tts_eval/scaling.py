@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tts_eval.grading import cluster_answers
-from tts_eval.metrics import ks_for, majority_at_k, sample_correctness
+from tts_eval.metrics import ks_for, majority_at_k, record_verdicts
 from tts_eval.runs import ProblemResult
 
 
@@ -25,19 +24,12 @@ class CurvePoint:
 
 def _problem_curve(problem: ProblemResult, ks: list[int]) -> list[tuple[float, float, float]]:
     record = problem.record
-    answers = [s.answer for s in record.samples]
-    correct = sample_correctness(answers, problem.gold, record.answer_kind)
-    clusters = record.clusters if record.clusters is not None else cluster_answers(
-        answers, record.answer_kind)
-    cluster_correct = [False] * (max(clusters, default=-1) + 1)
-    for cluster, ok in zip(clusters, correct, strict=True):
-        if cluster >= 0 and ok:
-            cluster_correct[cluster] = True
+    _, clusters, cluster_correct = record_verdicts(record, problem.gold)
     n = len(record.samples)
-    prefill_flops = record.cost["generator_flops"] - sum(s.flops or 0.0 for s in record.samples)
-    mean_flops = sum(s.flops or 0.0 for s in record.samples) / n
+    sample_flops = sum(s.flops or 0.0 for s in record.samples)
+    prefill_flops = record.cost["generator_flops"] - sample_flops
     mean_tokens = record.completion_tokens / n
-    return [(majority_at_k(clusters, cluster_correct, k), prefill_flops + k * mean_flops,
+    return [(majority_at_k(clusters, cluster_correct, k), prefill_flops + k * sample_flops / n,
              record.prompt_tokens + k * mean_tokens) for k in ks]
 
 

@@ -93,11 +93,11 @@ class Strategy(ABC):
         prompts = [p.prompt for p in problems]
         if not self.budget.is_set:
             generations = engine.generate(prompts, [replace(s, n=n) for s in specs])
+            model = pricer.model_info()
             results = []
             for generation in generations:
                 sampled = Sampled(generation.prompt_tokens, generation.cached_prompt_tokens,
-                                  cost=pricer.prefill(generation.prompt_tokens),
-                                  model=pricer.model_info())
+                                  cost=pricer.prefill(generation.prompt_tokens), model=model)
                 self._add(sampled, generation.completions, pricer)
                 results.append(sampled)
             return results
@@ -120,7 +120,8 @@ class Strategy(ABC):
         planned = [min(n, self.budget.how_many(Cost(), f, w))
                    for f, w in zip(prefill, worst, strict=True)]
         self._check_one_answer_fits(planned, prefill, worst, specs)
-        results = [Sampled(t, 0, cost=f, model=pricer.model_info(),
+        model = pricer.model_info()
+        results = [Sampled(t, 0, cost=f, model=model,
                            budget={**self.budget.to_dict(), "planned_samples": k,
                                    "planned": (f + w.times(k)).to_dict(), "rounds": 0})
                    for t, f, w, k in zip(prompt_tokens, prefill, worst, planned, strict=True)]
