@@ -11,8 +11,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from tts_eval.metrics import score_record
 from tts_eval.runs import ProblemResult, Run
-from tts_eval.scaling import CurvePoint, run_curve
+from tts_eval.scaling import CurvePoint
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,6 @@ class Row:
 
 def row_for(run: Run, task: str, problems: list[ProblemResult]) -> Row:
     """The run's own result on ``task``: its strategy's chosen answers and full cost."""
-    from tts_eval.metrics import score_record
-
     scores = [score_record(p.record, p.gold) for p in problems]
     first = problems[0].record
     return Row(
@@ -91,4 +90,4 @@ def plot_scaling(curves: dict[str, list[CurvePoint]], points: dict[str, tuple[fl
     return path
 
 
-__all__ = ["Row", "format_rows", "plot_scaling", "pooled", "row_for", "run_curve"]
+__all__ = ["Row", "format_rows", "plot_scaling", "pooled", "row_for"]
