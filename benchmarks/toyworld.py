@@ -3,8 +3,9 @@
 1. Majority voting over 16 samples beats greedy decoding by a clear margin (Wang et al.
    2022; Wu et al. 2024), for every bundled model.
 2. At equal FLOPs per problem, the smallest model with more samples beats the largest
-   model's greedy answer on easy levels but not on the hardest (Snell et al. 2024, Wu et
-   al. 2024: test-time compute substitutes for parameters on easy problems only).
+   model on easy levels but not on the hardest (Snell et al. 2024, Wu et al. 2024:
+   test-time compute substitutes for parameters on easy problems only). The budget is the
+   cost of one sample of the largest model; each model uses its best strategy within it.
 3. The PRM's scores separate correct from incorrect solutions (AUROC well above 0.5).
 
     python benchmarks/toyworld.py [--runs DIR] [--per-level 100]
@@ -73,17 +74,23 @@ def main() -> None:
               f"{100 * major.accuracy:5.1f}   gain {gain:+5.1f}")
 
     small, large = models[0], models[-1]
-    print(f"\n2. {small} + majority@k vs {large} greedy at equal FLOPs per problem, per level")
+    print(f"\n2. {small} vs {large} at equal FLOPs per problem (the cost of one {large} sample): "
+          "each model's best strategy within that budget, per level")
     for level in range(1, 6):
         task = f"arith_tts_l{level}"
-        curve = run_curve(runs[f"{small}-majority16"].tasks[task])
-        big = row_for(runs[f"{large}-greedy"], task, runs[f"{large}-greedy"].tasks[task])
-        reach = accuracy_at(curve, big.flops)
-        reach_txt = "n/a" if reach is None else f"{100 * reach:5.1f}"
-        verdict = "n/a" if reach is None else ("small wins" if reach > big.accuracy
-                                               else "large wins")
-        print(f"   L{level}: {large} greedy {100 * big.accuracy:5.1f} at {big.flops:.2e} FLOPs; "
-              f"{small} best within that budget {reach_txt}  -> {verdict}")
+        big_curve = run_curve(runs[f"{large}-majority16"].tasks[task])
+        budget = big_curve[0].flops
+        big_greedy = row_for(runs[f"{large}-greedy"], task, runs[f"{large}-greedy"].tasks[task])
+        big = max([big_curve[0].accuracy]
+                  + ([big_greedy.accuracy] if big_greedy.flops <= budget else []))
+        reach = accuracy_at(run_curve(runs[f"{small}-majority16"].tasks[task]), budget)
+        if reach is None:
+            print(f"   L{level}: {small} cannot answer within {budget:.2e} FLOPs")
+            continue
+        verdict = (f"{small} wins" if reach > big else f"{large} wins" if big > reach
+                   else "tie")
+        print(f"   L{level}: budget {budget:.2e} FLOPs: {large} {100 * big:5.1f}  "
+              f"{small} {100 * reach:5.1f}  -> {verdict}")
 
     print("\n3. PRM: AUROC of the minimum step score, correct vs incorrect samples")
     try:

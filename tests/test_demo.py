@@ -6,6 +6,10 @@ import subprocess
 
 import pytest
 
+from tts_eval.demo import DEFAULT_TEMPERATURE as DEMO_TEMPERATURE
+
+VOTING_MODEL = "small"  # the cheapest bundled model; its voting gain is measured in TRAINING.json
+
 
 def test_arith_tts_is_a_group_of_five_levels_in_the_training_prompt_format():
     from lm_eval.tasks import TaskManager
@@ -49,3 +53,29 @@ def test_demo_rejects_an_unknown_model(tmp_path, bin_dir):
     assert "huge" in proc.stderr and "small" in proc.stderr and "Traceback" not in proc.stderr
 
 
+
+
+@pytest.mark.vllm
+def test_majority_voting_beats_greedy_with_a_bundled_model():
+    """The toy world's reason to exist: with a real learned model, test-time compute buys
+    accuracy. Majority@16 over sampled solutions beats greedy decoding, through lm-eval."""
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    from tts_eval.lm_eval_model import TTSVLLM
+    from tts_eval.strategies import get_strategy
+    from tts_eval.toy import model_path
+
+    tasks = ["arith_tts_l2", "arith_tts_l3"]
+    lm = TTSVLLM(pretrained=str(model_path(VOTING_MODEL)), temperature=DEMO_TEMPERATURE,
+                 max_gen_toks=160, enforce_eager=True, max_model_len=512, seed=0)
+    accuracy = {}
+    try:
+        for strategy in (get_strategy("greedy"), get_strategy("majority", n=16)):
+            lm.strategy = strategy
+            results = lm_eval.simple_evaluate(model=lm, tasks=tasks, limit=40,
+                                              task_manager=TaskManager(), verbosity="WARNING")
+            accuracy[strategy.name] = sum(results["results"][t]["acc,none"] for t in tasks) / 2
+    finally:
+        lm.engine.close()
+    assert accuracy["majority"] >= accuracy["greedy"] + 0.15, accuracy

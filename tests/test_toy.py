@@ -13,6 +13,7 @@ from tts_eval.toy import MODEL_NAMES, model_path
 from tts_eval.toy.problems import (
     EVAL_SEED,
     LEVELS,
+    WORKED_STYLES,
     check_steps,
     extract_answer,
     format_prm_input,
@@ -132,29 +133,49 @@ def test_check_steps_labels_right_and_wrong_steps() -> None:
     assert check_steps(p, "25+37=62\n62-18=44\nThe answer is \\boxed{44}") == [True] * 3
     assert check_steps(p, "37+25=62\n62-18=44\nThe answer is \\boxed{45}") == [True, True, False]
     assert check_steps(p, "37+25=62\n62-18=44\nThe answer is \\boxed{44}\n1+1=2")[-1] is False
-    # garbage, early answers, blank lines
-    assert check_steps(p, "hello\n62-18=44") == [False, True]
-    assert check_steps(p, "The answer is \\boxed{44}") == [False]
+    # the worked styles' prefixes are part of a step line
+    assert check_steps(p, "First 37+25=62\nThen 62-18=44\nThe answer is \\boxed{44}") == [True] * 3
+    assert check_steps(p, "Step 1: 37+25=62\nSo 62-18=43") == [True, False]
+    # a run of +/- may be done in any order; the count must stay positive
+    assert check_steps(p, "37-18=19\n19+25=44\nThe answer is \\boxed{44}") == [True] * 3
+    assert check_steps(p, "37-18=19\n25+19=44\nThe answer is \\boxed{44}") == [True] * 3
+    assert check_steps(p, "37-18=19\n19-18=1") == [True, False]  # an operation done twice
+    # prefix labels: nothing after a wrong line is right; an answer line ends the solution
+    assert check_steps(p, "hello\n62-18=44") == [False, False]
+    assert check_steps(p, "hello\n37+25=62") == [False, False]
+    assert check_steps(p, "The answer is \\boxed{44}") == [True]  # a bare answer: right or wrong
+    assert check_steps(p, "The answer is \\boxed{45}") == [False]
+    assert check_steps(p, "37+25=62\nThe answer is \\boxed{44}\n62-18=44") == [True, True, False]
+    assert check_steps(p, p["solution"] + "\n62-18=44") == [True, True, True, False]
+    assert check_steps(p, p["solution"] + "\n" + p["solution"])[3:] == [False] * 3
     assert check_steps(p, "37+25=62\n\n62-18=44\n") == [True, True]
     assert check_steps(p, "") == []
+
+
+def _exact(step: tuple[int, str, int, int]) -> bool:
+    a, op, b, c = step
+    return c == {"+": a + b, "-": a - b, "*": a * b, "/": a // b if a % b == 0 else None}[op]
 
 
 def test_noisy_solutions_are_labelled_exactly() -> None:
     rng = random.Random(0)
     seen_wrong = 0
+    styles = sorted(WORKED_STYLES)
     for level in LEVELS:
-        for p in make_problems(100, level, 5, split="train"):
-            sol = noisy_solution(p, rng, 0.3)
+        for i, p in enumerate(make_problems(100, level, 5, split="train")):
+            sol = noisy_solution(p, rng, 0.3, styles[i % len(styles)])
             labels = check_steps(p, sol)
             assert len(labels) == len(p["steps"]) + 1
-            # slips are carried forward consistently: the lines still chain; a step is right
-            # exactly when it is the gold step (two slips can cancel in the final answer)
+            # slips are carried forward consistently: the lines still chain
             lines = sol.split("\n")
             chain = [parse_step(x) for x in lines[:-1]]
             assert all(nxt[0] == prev[3] for prev, nxt in zip(chain, chain[1:], strict=False))
             assert str(chain[-1][3]) == extract_answer(sol)
-            assert labels[:-1] == [x == g for x, g in zip(lines, p["steps"], strict=False)]
-            assert labels[-1] == (extract_answer(sol) == p["answer"])
+            # prefix labels: a step is right exactly when no slip happened up to it, and an
+            # answer reached through slips that cancel out is still wrong
+            exact_so_far = [all(_exact(c) for c in chain[: i + 1]) for i in range(len(chain))]
+            assert labels == [*exact_so_far, exact_so_far[-1]]
+            assert not labels[-1] or extract_answer(sol) == p["answer"]
             seen_wrong += not labels[-1]
     assert seen_wrong > 50
 
@@ -250,13 +271,16 @@ def test_shipped_models_have_loadable_configs() -> None:
             assert "model.embed_tokens.weight" in keys
             sizes[name] = info["parameters"]
             overall = info["eval"]["by_level"]["all"]
-            # the recorded vLLM measurements show test-time scaling: voting beats one sample
+            # the recorded vLLM measurements show test-time scaling: voting over 16 samples
+            # beats one sample and greedy decoding by a clear margin
             assert overall["pass@1"] < overall["maj@16"] < overall["pass@16"]
+            assert overall["maj@16"] > overall["greedy"] + 0.2
             accuracy[name] = overall["pass@1"]
-    # a family: each generator roughly 4x the one below, and more accurate
+    # a family: each generator roughly 4x the one below; the bigger ones are more accurate than
+    # small (large is not more accurate than medium at this training budget: see its README)
     assert 2.5 < sizes["medium"] / sizes["small"] < 6
     assert 2.5 < sizes["large"] / sizes["medium"] < 6
-    assert accuracy["small"] < accuracy["medium"] < accuracy["large"]
+    assert accuracy["small"] < min(accuracy["medium"], accuracy["large"])
     total = sum(f.stat().st_size for n in MODEL_NAMES for f in model_path(n).iterdir())
     assert total < 40 * 2**20
 
@@ -295,62 +319,67 @@ def vllm_env() -> None:
 
 @pytest.mark.vllm
 def test_vllm_small_generator_answers_in_boxed_format(vllm_env) -> None:
-    """The smallest model in real vLLM: learnt the format, copies the quantities, often right."""
+    """The smallest model in real vLLM: learnt the format; sampled, it both states bare answers
+    and works solutions out from the problem's quantities; seeded samples reproduce."""
     from vllm import SamplingParams
 
     from tts_eval.toy.evaluate import make_llm
 
     llm = make_llm(model_path("small"))
-    probs = make_problems(8, 1, EVAL_SEED)
+    probs = make_problems(8, 2, EVAL_SEED)
     prompts = [format_prompt(p) for p in probs]
     outs = llm.generate(prompts, SamplingParams(temperature=0.0, max_tokens=120), use_tqdm=False)
     texts = [o.outputs[0].text for o in outs]
     assert all(extract_answer(t) is not None for t in texts), texts
     assert all(t.strip().endswith("}") for t in texts), texts  # stops at eos after the answer
-    first = [parse_step(t.split("\n")[0]) for t in texts]
-    gold = [parse_step(p["steps"][0]) for p in probs]
-    copied = sum(f is not None and f[:3] == g[:3] for f, g in zip(first, gold, strict=True))
-    assert copied >= 6, texts  # the quantities and the operation come from the problem text
-    # sampling: seeded requests reproduce, vary across samples, and some are right
     sp = [SamplingParams(n=16, temperature=0.8, seed=i, max_tokens=120) for i in range(len(probs))]
     runs = [[[c.text for c in o.outputs] for o in llm.generate(prompts, sp, use_tqdm=False)]
             for _ in range(2)]
     assert runs[0] == runs[1]
     assert all(len(set(samples)) > 1 for samples in runs[0])
+    flat = [t for samples in runs[0] for t in samples]
+    bare = sum(t.startswith("The answer is") for t in flat)
+    assert 0.2 * len(flat) < bare < 0.95 * len(flat)  # both bare answers and worked solutions
+    copied = 0
+    for samples, p in zip(runs[0], probs, strict=True):
+        gold = parse_step(p["steps"][0])
+        firsts = [parse_step(t.split("\n")[0]) for t in samples]
+        copied += any(f is not None and f[:3] == gold[:3] for f in firsts)
+    assert copied >= 6, runs[0]  # worked solutions take their quantities from the problem text
     solved = sum(any(extract_answer(t) == p["answer"] for t in samples)
                  for samples, p in zip(runs[0], probs, strict=True))
-    assert solved >= 3, runs[0]
+    assert solved >= 4, runs[0]
     del llm
 
 
 @pytest.mark.vllm
-def test_vllm_prm_scores_correct_above_corrupted(vllm_env) -> None:
-    from tts_eval.toy.evaluate import auroc, make_llm, prm_step_scores
+def test_vllm_prm_scores_correlate_with_correctness(vllm_env) -> None:
+    """The bundled PRM in vLLM's pooling runner, on solutions the medium generator sampled:
+    its scores separate right from wrong answers, and it prefers gold to corrupted solutions."""
+    from tts_eval.toy.evaluate import auroc, make_llm, prm_step_scores, sample_solutions
 
-    llm = make_llm(model_path("prm"), pooling=True)
-    rng = random.Random(1)
-    probs, sols, labels = [], [], []
-    for level in (2, 3, 4):
-        for p in make_problems(10, level, EVAL_SEED):
-            bad = noisy_solution(p, rng, 1.0)  # every step slips
-            for sol in (p["solution"], bad):
-                probs.append(p)
-                sols.append(sol)
-                labels.append(check_steps(p, sol))
-    scores = prm_step_scores(llm, probs, sols)
-    for s, y in zip(scores, labels, strict=True):
-        assert len(s) == len(y)
+    probs = [p for level in (2, 3, 4) for p in make_problems(10, level, EVAL_SEED)]
+    generator = make_llm(model_path("medium"))
+    samples = sample_solutions(generator, probs, n=8, temperature=0.8, seed=0)
+    del generator
+    prm = make_llm(model_path("prm"), pooling=True)
+    flat_p = [p for p, ss in zip(probs, samples, strict=True) for _ in ss]
+    flat_s = [s for ss in samples for s in ss]
+    scores = prm_step_scores(prm, flat_p, flat_s)
+    for s, sol, p in zip(scores, flat_s, flat_p, strict=True):
+        assert len(s) == len(check_steps(p, sol))
         assert all(0.0 <= v <= 1.0 for v in s)
-    flat = [(v, ok) for s, y in zip(scores, labels, strict=True)
-            for v, ok in zip(s, y, strict=True)]
-    right = [v for v, ok in flat if ok]
-    wrong = [v for v, ok in flat if not ok]
-    step_auroc = auroc([v for v, _ in flat], [ok for _, ok in flat])
-    # solution level: the gold solution's final step vs its corrupted twin's
-    wins = sum(scores[i][-1] > scores[i + 1][-1] for i in range(0, len(scores), 2))
-    # The shipped PRM is weak within a problem (measured: means 0.457 vs 0.420, AUROC 0.59,
-    # 19/30 wins); these bounds pin "better than chance", not "good".
-    assert sum(right) / len(right) > sum(wrong) / len(wrong)
-    assert step_auroc > 0.55
-    assert wins > len(scores) / 4
-    del llm
+    right = [extract_answer(sol) == p["answer"] for sol, p in zip(flat_s, flat_p, strict=True)]
+    solution_auroc = auroc([min(s) if s else 0.0 for s in scores], right)
+    rng = random.Random(1)
+    pairs = [(p, p["solution"], noisy_solution(p, rng, 1.0)) for p in probs]  # every step slips
+    paired = prm_step_scores(prm, [p for p, _, _ in pairs for _ in (0, 1)],
+                             [sol for _, gold, bad in pairs for sol in (gold, bad)])
+    wins = sum(paired[i][-1] > paired[i + 1][-1] for i in range(0, len(paired), 2))
+    # measured at this writing: solution AUROC 0.8+ (TRAINING.json: 0.84 on 1600 medium
+    # samples), gold above its corrupted twin in 22 of 30 problems
+    print(f"PRM: solution AUROC {solution_auroc:.3f}, gold wins {wins}/{len(pairs)}")
+    assert sum(right) >= 20 and len(right) - sum(right) >= 20
+    assert solution_auroc > 0.7
+    assert wins > len(pairs) / 2
+    del prm

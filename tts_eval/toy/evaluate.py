@@ -89,22 +89,25 @@ def majority(answers: Sequence[str | None]) -> str | None:
     return next(a for a in valid if counts[a] == best)
 
 
-def generation_metrics(problems: Sequence[dict], samples: Sequence[Sequence[str]]) -> dict:
-    """pass@1 (mean over samples), maj@n and pass@n (any correct), per level and overall."""
+def generation_metrics(problems: Sequence[dict], samples: Sequence[Sequence[str]],
+                       greedy: Sequence[str]) -> dict:
+    """greedy accuracy, pass@1 (mean over samples), maj@n and pass@n, per level and overall."""
     per: dict[str, dict[str, float]] = {}
-    rows: dict[str, list[tuple[float, float, float]]] = {}
-    for p, sols in zip(problems, samples, strict=True):
+    rows: dict[str, list[tuple[float, float, float, float]]] = {}
+    for p, sols, first in zip(problems, samples, greedy, strict=True):
         answers = [extract_answer(s) for s in sols]
         ok = [a == p["answer"] for a in answers]
-        row = (sum(ok) / len(ok), float(majority(answers) == p["answer"]), float(any(ok)))
+        row = (float(extract_answer(first) == p["answer"]), sum(ok) / len(ok),
+               float(majority(answers) == p["answer"]), float(any(ok)))
         rows.setdefault(str(p["level"]), []).append(row)
         rows.setdefault("all", []).append(row)
     n = len(samples[0]) if samples else 0
     for key, rs in sorted(rows.items()):
         per[key] = {
-            "pass@1": round(sum(r[0] for r in rs) / len(rs), 4),
-            f"maj@{n}": round(sum(r[1] for r in rs) / len(rs), 4),
-            f"pass@{n}": round(sum(r[2] for r in rs) / len(rs), 4),
+            "greedy": round(sum(r[0] for r in rs) / len(rs), 4),
+            "pass@1": round(sum(r[1] for r in rs) / len(rs), 4),
+            f"maj@{n}": round(sum(r[2] for r in rs) / len(rs), 4),
+            f"pass@{n}": round(sum(r[3] for r in rs) / len(rs), 4),
             "problems": len(rs),
         }
     return per
@@ -161,13 +164,14 @@ def _cmd_generate(args: argparse.Namespace) -> dict:
     problems = [p for lv in args.levels for p in make_problems(args.per_level, lv, EVAL_SEED)]
     samples = sample_solutions(llm, problems, n=args.n, temperature=args.temperature,
                                seed=args.seed)
+    greedy = [s[0] for s in sample_solutions(llm, problems, n=1, temperature=0.0, seed=args.seed)]
     result: dict[str, Any] = {
         "temperature": args.temperature,
         "n": args.n,
         "eval_seed": EVAL_SEED,
         "problems_per_level": args.per_level,
         "sampling_seed": args.seed,
-        "by_level": generation_metrics(problems, samples),
+        "by_level": generation_metrics(problems, samples, greedy),
     }
     if args.samples_out:
         with open(args.samples_out, "w", encoding="utf-8") as f:

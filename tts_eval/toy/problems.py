@@ -33,6 +33,7 @@ __all__ = [
     "LEVELS",
     "PROMPT_TEMPLATE",
     "STEP_TAG",
+    "WORKED_STYLES",
     "check_steps",
     "extract_answer",
     "format_prm_input",
@@ -58,6 +59,16 @@ PROMPT_TEMPLATE = "Problem: {problem}\nSolution:\n"
 STEP_TAG = "<extra_0>"
 
 ANSWER_LINE = "The answer is \\boxed{{{answer}}}"
+
+#: Ways to write a worked solution: (prefix of the first equation line, of each later one).
+#: ``{i}`` is the step number. Several ways split a model's probability over several openings,
+#: as the phrasings of real chains of thought do (see ``tts_eval.toy.train``).
+WORKED_STYLES: dict[str, tuple[str, str]] = {
+    "plain": ("", ""),
+    "first-then": ("First ", "Then "),
+    "numbered": ("Step {i}: ", "Step {i}: "),
+    "so": ("So ", "So "),
+}
 
 # --- vocabulary of the templates (the toy tokenizer makes each word a single token) ---
 NAMES_HE = ("Tom", "Bob", "Sam", "Max")
@@ -97,7 +108,9 @@ LEVELS: dict[int, Level] = {
              max_value=199),
 }
 
-_STEP_RE = re.compile(r"^\s*(\d+)\s*([-+*/])\s*(\d+)\s*=\s*(-?\d+)\s*$")
+_STEP_RE = re.compile(
+    r"^\s*(?:(?:First|Then|So|Step\s*\d+:)\s*)?(\d+)\s*([-+*/])\s*(\d+)\s*=\s*(-?\d+)\s*$"
+)
 _BOXED_RE = re.compile(r"\\boxed\{\s*(-?\d+)\s*\}")
 _ANSWER_LINE_RE = re.compile(r"^\s*The answer is \\boxed\{\s*(-?\d+)\s*\}\s*\.?\s*$")
 
@@ -233,7 +246,7 @@ def extract_answer(text: str) -> str | None:
 
 
 def parse_step(line: str) -> tuple[int, str, int, int] | None:
-    """Parse an equation line ``a<op>b=c``; None if the line is not one."""
+    """Parse an equation line ``a<op>b=c`` (with a ``WORKED_STYLES`` prefix); else None."""
     m = _STEP_RE.match(line)
     if not m:
         return None
@@ -247,36 +260,68 @@ def _gold_ops(problem: dict) -> list[tuple[int, str, int, int]]:
     return gold  # type: ignore[return-value]
 
 
+def _segments(ops: Sequence[tuple[str, int]]) -> list[list[tuple[str, int]]]:
+    """The problem's operations grouped into segments whose order inside is free.
+
+    A maximal run of ``+``/``-`` operations may be done in any order (the total is the same); a
+    ``*`` or ``/`` must come exactly where the problem states it.
+    """
+    segs: list[list[tuple[str, int]]] = []
+    for op, q in ops:
+        if op in "+-" and segs and segs[-1][0][0] in "+-":
+            segs[-1].append((op, q))
+        else:
+            segs.append([(op, q)])
+    return segs
+
+
 def check_steps(problem: dict, solution_text: str) -> list[bool]:
     """Exact correctness label of every non-empty line of a generated solution.
 
-    Line ``i < len(problem["steps"])`` must be the problem's ``i``-th operation done right: its
-    operator and quantity are the ones the problem states for that step, its left operand is the
-    true running value (so a step that carries an earlier mistake forward is wrong: it no longer
-    describes the problem), and its result is exact (``+``/``*`` may swap operands). Line
-    ``len(steps)`` must be ``The answer is \\boxed{<gold>}``. Any further line is wrong. These are
-    the prefix-style labels Qwen-style PRMs are trained on: after the first error, steps are wrong
-    unless they return to the problem's true values.
+    A step line is right when it does one of the problem's operations that may come next (inside
+    a run of ``+``/``-`` any order is fine, ``*`` and ``/`` stay where the problem puts them) to
+    the true running value, with its exact result, and the count stays positive (``+``/``*``
+    may swap operands). An answer line ``The answer is \\boxed{N}`` is right when N is the gold
+    answer (with or without working before it). Labels are prefix labels, as Qwen-style PRMs
+    are trained on: after the first wrong line, and after the answer line, every line is wrong,
+    even if slips cancel out later.
     """
     gold = _gold_ops(problem)
+    pending = _segments([(op, q) for _, op, q, _ in gold])
+    value = gold[0][0]
     lines = [ln for ln in solution_text.split("\n") if ln.strip()]
     labels: list[bool] = []
-    for i, line in enumerate(lines):
-        if i < len(gold):
-            ga, gop, gb, gc = gold[i]
-            got = parse_step(line)
-            if got is None:
-                labels.append(False)
-                continue
-            a, op, b, c = got
-            same = (a, b) == (ga, gb) or (op in "+*" and (b, a) == (ga, gb))
-            labels.append(op == gop and same and _apply(a, op, b) == c)
-        elif i == len(gold):
-            m = _ANSWER_LINE_RE.match(line)
-            labels.append(bool(m) and str(int(m.group(1))) == problem["answer"])
-        else:
+    answered = False
+    for line in lines:
+        answer = _ANSWER_LINE_RE.match(line)
+        if answered or (labels and not labels[-1]):
             labels.append(False)
+        elif answer:
+            labels.append(str(int(answer.group(1))) == problem["answer"])
+            answered = True
+        else:
+            step = parse_step(line)
+            labels.append(_advance(pending, value, step))
+            if labels[-1]:
+                value = step[3]  # type: ignore[index]
     return labels
+
+
+def _advance(pending: list[list[tuple[str, int]]], value: int,
+             step: tuple[int, str, int, int] | None) -> bool:
+    """Whether ``step`` does a next operation right from ``value``; if so, mark it done."""
+    if step is None or not pending:
+        return False
+    a, op, b, c = step
+    segment = pending[0]
+    for j, (gop, q) in enumerate(segment):
+        operands_ok = (a, b) == (value, q) or (op in "+*" and (b, a) == (value, q))
+        if op == gop and operands_ok and c > 0 and _apply(value, op, q) == c:
+            del segment[j]
+            if not segment:
+                del pending[0]
+            return True
+    return False
 
 
 def split_steps(solution_text: str) -> list[str]:
@@ -293,10 +338,10 @@ def format_prm_input(problem: dict | str, steps: Sequence[str]) -> str:
     return format_prompt(problem) + "".join(f"{s}{STEP_TAG}\n" for s in steps)
 
 
-def _chain_ok(x: int, rest: Sequence[tuple[int, str, int, int]]) -> bool:
+def _chain_ok(x: int, rest: Sequence[tuple[str, int]]) -> bool:
     if x <= 0:
         return False
-    for _, op, b, _ in rest:
+    for op, b in rest:
         y = _apply(x, op, b)
         if y is None or y <= 0:
             return False
@@ -304,14 +349,14 @@ def _chain_ok(x: int, rest: Sequence[tuple[int, str, int, int]]) -> bool:
     return True
 
 
-def noisy_solution(problem: dict, rng: random.Random, p_error: float) -> str:
-    """A solution of ``problem`` in which each step's result slips with probability ``p_error``.
+def noisy_solution(problem: dict, rng: random.Random, p_error: float,
+                   style: str = "plain") -> str:
+    """A worked solution of ``problem`` in which each step's result slips with rate ``p_error``.
 
-    Why: a generator trained on such solutions makes plausible, varied arithmetic slips when
-    sampled, and carries them forward consistently; independent slips rarely agree, so majority
-    voting and verifier search recover the answer -- test-time scaling that is real, not staged.
-    A slip is a small offset (+-1, +-2, +-10, ...); before an exact division it is a multiple of
-    the divisor so that later steps stay integral.
+    ``style`` is one of ``WORKED_STYLES``. Why slips: models trained on them make varied,
+    plausible mistakes, and PRM training data needs wrong steps that look like real ones. A
+    slip is a small offset (+-1, +-2, +-10, ...) carried forward consistently; before an exact
+    division it is a multiple of the divisor so that later steps stay integral.
     """
     gold = _gold_ops(problem)
     x = gold[0][0]
@@ -328,10 +373,11 @@ def noisy_solution(problem: dict, rng: random.Random, p_error: float) -> str:
             for _ in range(20):
                 mag = rng.choice((1, 2)) if unit > 1 else rng.choice((1, 1, 2, 3, 10, 10, 20, 100))
                 cand = y + unit * mag * rng.choice((-1, 1))
-                if _chain_ok(cand, gold[i + 1 :]):
+                if _chain_ok(cand, [(g[1], g[2]) for g in gold[i + 1 :]]):
                     shown = cand
                     break
-        lines.append(f"{x}{op}{b}={shown}")
+        prefix = WORKED_STYLES[style][0 if i == 0 else 1].format(i=i + 1)
+        lines.append(f"{prefix}{x}{op}{b}={shown}")
         x = shown
     lines.append(ANSWER_LINE.format(answer=x))
     return "\n".join(lines)

@@ -31,7 +31,7 @@ QWEN2_PRETOKENIZE_REGEX = (
 
 _EXTRA_TEXT = (
     "has He She Then he she How many does have The answer is boxed Problem Solution "
-    "more times as into equal piles keeps one pile away with up ends"
+    "more times as into equal piles keeps one pile away with up ends First Step So"
 )
 
 

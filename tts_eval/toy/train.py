@@ -4,25 +4,35 @@
 
 Why these choices:
 - Qwen2 architecture, head_dim 32: vLLM loads it natively, and its CPU attention needs >= 32.
-- Generators ~4x apart in parameters (~0.08M, ~0.3M, ~1.1M), trained on one data stream for
-  2400, 2400 and 3000 batches. Why not 0.5/2/8M: at this CPU budget learning is step-limited
-  (digit arithmetic "clicks" after ~2000 steps whatever the width), not capacity-limited -- in
-  pilots a 1.1M and a 0.3M model given the same 2400 steps ended level, the 0.3M one given 1800
-  steps was far behind, and a 4.3M model, which affords only ~1100 steps in 12 one-thread
-  minutes, ended clearly worse. Scaling the family down by ~4x keeps the 4x ratio and lets
-  every model train long enough; the largest gets the extra steps its size affords.
+- Generators ~4x apart in parameters (~0.3M, ~1.1M, ~4.3M), trained on one data stream for
+  3000, 3600 and 4000 batches. Learning here is step-limited (digit arithmetic "clicks" after
+  ~1000-2000 steps whatever the width), so every model gets well past that; the budget is ~4
+  and ~14 one-thread CPU minutes, and ~25 minutes on two threads for the largest. At this
+  budget the largest is *not* more accurate than the medium one (pass@1 30% vs 33%): it is
+  undertrained for its width, see its TRAINING.json.
 - Training solutions carry injected arithmetic slips (``P_ERROR`` per step, carried forward
   consistently) and the models are deliberately undertrained: sampled at temperature ~0.8 they
-  are right often but not always, and their mistakes disagree with each other, so majority voting
-  and PRM search buy accuracy that a single sample does not have.
+  are right often but not always, and their mistakes disagree with each other.
+- Openings. Worked solutions come in four equally likely styles (``WORKED_STYLES``), and in the
+  last ``DIRECT_PHASE`` of training ``P_DIRECT`` of the word problems come with only their
+  answer line, as in real corpora where many answers are stated without working. A trained
+  model then opens ~40% of its solutions with a bare answer (which it gets almost always
+  wrong) and ~15% with each worked style: greedy decoding takes the single most likely opening
+  and answers directly, while most samples work the problem out and agree on the answer. This
+  is what Wang & Zhou (2024, "Chain-of-thought reasoning without prompting") report for
+  pretrained LMs, and why majority voting beats greedy decoding here, as it does for real LMs
+  (Wang et al. 2022). Bare answers come late because a model that sees them from the start
+  does not learn the arithmetic in this budget (pilot: the 0.3M model with 60% bare answers
+  throughout reached 6% pass@1, against 21% with them only at the end).
 - Multi-digit arithmetic is what tiny models learn slowest, so 2 of every 7 batches are drills
   of bare equations, and weight decay is strong (1.0, decoupled), which speeds up the
   table-like learning of digit arithmetic (as in the grokking literature); both were
   decisive in pilot runs.
-- The PRM starts from the large generator (it already reads the format and does arithmetic) and
-  learns exact step labels (``check_steps``) of solutions the three generators actually sampled,
-  plus synthetic slips to balance the classes.
-- One thread, fixed seeds and a fixed data order: the same seed gives the same weights.
+- The PRM starts from the medium generator, the most accurate one (it already reads the format
+  and does arithmetic), and learns exact step labels (``check_steps``) of solutions the three
+  generators actually sampled, plus synthetic slips to balance the classes.
+- Fixed seeds, a fixed data order and a fixed thread count (``--threads``, default 1): the same
+  seed gives the same weights.
 
 Every model directory gets config.json, model.safetensors (bf16), the tokenizer files and a
 TRAINING.json (seed, data sha256, steps, final loss, wall time, vLLM-measured accuracies).
@@ -49,6 +59,7 @@ from .problems import (
     EVAL_SEED,
     LEVELS,
     STEP_TAG,
+    WORKED_STYLES,
     check_steps,
     format_prm_input,
     format_prompt,
@@ -58,7 +69,10 @@ from .problems import (
 )
 
 P_ERROR = 0.08  # per-step probability of a slip in the generator training solutions
-VOCAB_SIZE = 512  # the tokenizer has 453 tokens; padded to a multiple of 64
+DIRECT_PHASE = 0.25  # the last quarter of training steps also see bare answers ...
+P_DIRECT = 0.4  # ... as this share of their word-problem targets (see the module docstring)
+STYLES = sorted(WORKED_STYLES)  # worked solutions take each style with equal probability
+VOCAB_SIZE = 512  # the tokenizer has 463 tokens; padded to a multiple of 64
 MAX_POSITIONS = 4096  # RoPE: no parameters; room for harnesses that ask for long contexts
 DRILL = 0  # batch kind: arithmetic drill (see ``drill_examples``)
 LEVEL_CYCLE = (1, 2, 3, DRILL, 4, 5, DRILL)  # kind of each batch, in turn
@@ -83,13 +97,13 @@ class Spec:
 
 
 GENERATORS: dict[str, Spec] = {
-    "small": Spec(hidden=32, heads=1, layers=4, steps=2400, lr=5e-3, weight_decay=1.0),
-    "medium": Spec(hidden=64, heads=2, layers=4, steps=2400, lr=5e-3, weight_decay=1.0),
-    "large": Spec(hidden=128, heads=4, layers=4, steps=3000, lr=4e-3, weight_decay=1.0),
+    "small": Spec(hidden=64, heads=2, layers=4, steps=3000, lr=5e-3, weight_decay=1.0),
+    "medium": Spec(hidden=128, heads=4, layers=4, steps=3600, lr=4e-3, weight_decay=1.0),
+    "large": Spec(hidden=256, heads=8, layers=4, steps=4000, lr=4e-3, weight_decay=1.0),
 }
 # Schedule only: the PRM takes the shape of the generator it starts from (PRM_INIT).
 PRM_SPEC = Spec(hidden=0, heads=0, layers=0, steps=400, lr=1e-3, warmup=20)
-PRM_INIT = "large"
+PRM_INIT = "medium"
 PRM_BATCH = 32
 
 
@@ -144,7 +158,9 @@ def drill_examples(n: int, seed: int) -> list[tuple[str, str]]:
 def generator_data(seed: int, spec: Spec) -> tuple[list[list[tuple[str, str]]], str]:
     """(prompt, target) pairs for every batch in training order, and their sha256.
 
-    Word problems come with slip-injected solutions (``P_ERROR``); drills are exact.
+    Word problems come with worked solutions in a random one of ``WORKED_STYLES``, carrying
+    slips (``P_ERROR``); in the last ``DIRECT_PHASE`` of the steps a target is the bare answer
+    line instead with probability ``P_DIRECT``. Drills are exact. Slips have their own stream.
     """
     need: dict[int, int] = {}
     for t in range(spec.steps):
@@ -152,18 +168,29 @@ def generator_data(seed: int, spec: Spec) -> tuple[list[list[tuple[str, str]]], 
         need[lv] = need.get(lv, 0) + BATCH_BY_LEVEL[lv]
     banned = _eval_texts()
     noise = random.Random(f"tts-eval-toy:noise:{seed}")
-    streams: dict[int, Iterator[tuple[str, str]]] = {}
-    streams[DRILL] = iter(drill_examples(need.pop(DRILL, 0), seed))
+    style = random.Random(f"tts-eval-toy:style:{seed}")
+    drills = iter(drill_examples(need.pop(DRILL, 0), seed))
+    streams: dict[int, Iterator[dict]] = {}
     for lv in sorted(need):
         probs = [p for p in make_problems(need[lv] + need[lv] // 10 + 50, lv, seed, split="train")
                  if p["problem"] not in banned][: need[lv]]
         if len(probs) < need[lv]:
             raise RuntimeError(f"not enough distinct training problems at level {lv}")
-        streams[lv] = iter([(format_prompt(p), noisy_solution(p, noise, P_ERROR)) for p in probs])
+        streams[lv] = iter(probs)
+    direct_from = round(spec.steps * (1 - DIRECT_PHASE))
     batches = []
     for t in range(spec.steps):
         lv = LEVEL_CYCLE[t % len(LEVEL_CYCLE)]
-        batches.append([next(streams[lv]) for _ in range(BATCH_BY_LEVEL[lv])])
+        batch = []
+        for _ in range(BATCH_BY_LEVEL[lv]):
+            if lv == DRILL:
+                batch.append(next(drills))
+                continue
+            p = next(streams[lv])
+            worked = noisy_solution(p, noise, P_ERROR, style.choice(STYLES))
+            direct = t >= direct_from and style.random() < P_DIRECT
+            batch.append((format_prompt(p), worked.rsplit("\n", 1)[-1] if direct else worked))
+        batches.append(batch)
     flat = [a + b for batch in batches for a, b in batch]
     return batches, _sha256(flat)
 
@@ -200,21 +227,40 @@ def _pad(seqs: list[list[int]], labels: list[list[int]], pad_id: int) -> tuple[A
     return ids, lab, mask
 
 
-def _seed_all(seed: int) -> None:
+def _update(model: Any, opt: Any, loss: Any, step: int, spec: Spec, losses: list[float],
+            name: str, t0: float) -> None:
+    """One optimiser step at the scheduled learning rate (clipped at norm 1), logged every 50."""
+    import torch
+
+    for g in opt.param_groups:
+        g["lr"] = _lr_at(step, spec)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    losses.append(loss.item())
+    if (step + 1) % 50 == 0 or step + 1 == spec.steps:
+        recent = sum(losses[-50:]) / len(losses[-50:])
+        print(f"[{name}] step {step + 1}/{spec.steps} loss {recent:.4f} "
+              f"{time.time() - t0:.0f}s", flush=True)
+
+
+def _seed_all(seed: int, threads: int = 1) -> None:
     import torch
 
     random.seed(seed)
     torch.manual_seed(seed)
-    torch.set_num_threads(1)  # the machine is shared; one thread is also bitwise-reproducible
+    torch.set_num_threads(threads)  # a fixed thread count keeps CPU results bitwise-reproducible
     torch.use_deterministic_algorithms(True)
 
 
-def train_generator(name: str, spec: Spec, seed: int, out_dir: Path, tokenizer: Any) -> dict:
+def train_generator(name: str, spec: Spec, seed: int, out_dir: Path, tokenizer: Any,
+                    threads: int = 1) -> dict:
     """Train one generator and save it (bf16) with its tokenizer; returns TRAINING info."""
     import torch
     from transformers import Qwen2ForCausalLM
 
-    _seed_all(seed)
+    _seed_all(seed, threads)
     batches, data_hash = generator_data(seed, spec)
     config = qwen2_config(spec, tokenizer)
     model = Qwen2ForCausalLM(config)
@@ -233,18 +279,8 @@ def train_generator(name: str, spec: Spec, seed: int, out_dir: Path, tokenizer: 
             seqs.append(p_ids + s_ids)
             labs.append([-100] * len(p_ids) + s_ids)
         ids, lab, mask = _pad(seqs, labs, tokenizer.pad_token_id)
-        for g in opt.param_groups:
-            g["lr"] = _lr_at(step, spec)
         loss = model(input_ids=ids, attention_mask=mask, labels=lab).loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        losses.append(loss.item())
-        if (step + 1) % 50 == 0 or step + 1 == spec.steps:
-            recent = sum(losses[-50:]) / len(losses[-50:])
-            print(f"[{name}] step {step + 1}/{spec.steps} loss {recent:.4f} "
-                  f"{time.time() - t0:.0f}s", flush=True)
+        _update(model, opt, loss, step, spec, losses, name, t0)
     train_seconds = time.time() - t0
     path = out_dir / name
     path.mkdir(parents=True, exist_ok=True)
@@ -265,12 +301,14 @@ def train_generator(name: str, spec: Spec, seed: int, out_dir: Path, tokenizer: 
             "drill_lines": DRILL_LINES,
             "batch_by_level": BATCH_BY_LEVEL,
             "p_error_per_step": P_ERROR,
+            "worked_styles": STYLES,
+            "direct_answers": f"last {DIRECT_PHASE:.0%} of steps, {P_DIRECT:.0%} of targets",
             "problems": "make_problems(..., split='train', seed=seed), eval-split texts removed",
         },
         "steps": spec.steps,
         "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 4),
         "train_seconds": round(train_seconds, 1),
-        "torch_threads": 1,
+        "torch_threads": threads,
         "prompt_format": "Problem: {problem}\\nSolution:\\n",
         "dtype_saved": "bfloat16",
     }
@@ -322,7 +360,7 @@ def prm_examples(seed: int, sample_files: Sequence[Path], max_extra_lines: int =
             prob = row["problem"]
             sols = list(row["samples"])
             sols.append(prob["solution"])
-            sols.append(noisy_solution(prob, rng, 0.35))
+            sols.append(noisy_solution(prob, rng, 0.35, rng.choice(STYLES)))
             for sol in sols:
                 steps = split_steps(sol)[: len(prob["steps"]) + max_extra_lines]
                 if not steps:
@@ -336,7 +374,8 @@ def prm_examples(seed: int, sample_files: Sequence[Path], max_extra_lines: int =
     return recs
 
 
-def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[Path]) -> dict:
+def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[Path],
+              threads: int = 1) -> dict:
     """Fine-tune the PRM from the ``PRM_INIT`` generator on exact step labels; save for vLLM."""
     import torch
     from safetensors.torch import save_file
@@ -344,7 +383,7 @@ def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[P
 
     g = GENERATORS[PRM_INIT]  # same shape as the generator it starts from
     spec = replace(PRM_SPEC, hidden=g.hidden, heads=g.heads, layers=g.layers)
-    _seed_all(seed)
+    _seed_all(seed, threads)
     recs = prm_examples(seed, sample_files)
     need = spec.steps * PRM_BATCH
     if len(recs) < need:  # cycle in a fixed order if there is less data than steps x batch
@@ -374,20 +413,10 @@ def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[P
             labs.append([int(next(it)) if t == tag_id else -100 for t in ids])
             seqs.append(ids)
         ids, lab, mask = _pad(seqs, labs, tokenizer.pad_token_id)
-        for g in opt.param_groups:
-            g["lr"] = _lr_at(step, spec)
         logits = model(ids, mask)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 2), lab.reshape(-1),
                                                  ignore_index=-100)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        losses.append(loss.item())
-        if (step + 1) % 50 == 0 or step + 1 == spec.steps:
-            recent = sum(losses[-50:]) / len(losses[-50:])
-            print(f"[prm] step {step + 1}/{spec.steps} loss {recent:.4f} "
-                  f"{time.time() - t0:.0f}s", flush=True)
+        _update(model, opt, loss, step, spec, losses, "prm", t0)
     train_seconds = time.time() - t0
     path = out_dir / "prm"
     path.mkdir(parents=True, exist_ok=True)
@@ -418,7 +447,7 @@ def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[P
         "steps": spec.steps,
         "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 4),
         "train_seconds": round(train_seconds, 1),
-        "torch_threads": 1,
+        "torch_threads": threads,
         "step_tag": STEP_TAG,
         "step_tag_id": tag_id,
         "input_format": "Problem: {problem}\\nSolution:\\n" + "{step}" + STEP_TAG + "\\n per step",
@@ -456,6 +485,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="train only these models (the PRM needs the generators in --out)")
     ap.add_argument("--work", type=Path, help="scratch dir for samples (default: a temp dir)")
     ap.add_argument("--eval-per-level", type=int, default=100)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (the same seed and thread count give the same weights)")
     ap.add_argument("--no-eval", action="store_true", help="skip the vLLM measurements")
     args = ap.parse_args(argv)
     if args.seed == EVAL_SEED:
@@ -468,7 +499,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = args.only or [*GENERATORS, "prm"]
     t_all = time.time()
     for name in [n for n in GENERATORS if n in chosen]:
-        info = train_generator(name, GENERATORS[name], args.seed, args.out, tokenizer)
+        info = train_generator(name, GENERATORS[name], args.seed, args.out, tokenizer,
+                               args.threads)
         path = args.out / name
         _write_info(path, info)
         if not args.no_eval:
@@ -494,7 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             files.append(f)
         if not files:
             raise SystemExit("the PRM needs at least one trained generator in --out")
-        info = train_prm(args.seed, args.out, tokenizer, files)
+        info = train_prm(args.seed, args.out, tokenizer, files, args.threads)
         _write_info(args.out / "prm", info)
         if not args.no_eval:
             evals = [str(work / f"{n}_eval.jsonl") for n in GENERATORS
