@@ -16,9 +16,9 @@ Why these choices:
 - Openings. Worked solutions come in four equally likely styles (``WORKED_STYLES``), and in the
   last ``DIRECT_PHASE`` of training ``P_DIRECT`` of the word problems come with only their
   answer line, as in real corpora where many answers are stated without working. A trained
-  model then opens ~40% of its solutions with a bare answer (which it gets almost always
-  wrong) and ~15% with each worked style: greedy decoding takes the single most likely opening
-  and answers directly, while most samples work the problem out and agree on the answer. This
+  model then opens ~35-50% of its solutions with a bare answer (right on level 1 at times,
+  almost never above) and ~15% with each worked style: greedy decoding takes the single most
+  likely opening and answers directly, while most samples work the problem out and agree. This
   is what Wang & Zhou (2024, "Chain-of-thought reasoning without prompting") report for
   pretrained LMs, and why majority voting beats greedy decoding here, as it does for real LMs
   (Wang et al. 2022). Bare answers come late because a model that sees them from the start
