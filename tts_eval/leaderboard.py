@@ -31,7 +31,7 @@ class Row:
 
 def row_for(run: Run, task: str, problems: list[ProblemResult]) -> Row:
     """The run's own result on ``task``: its strategy's chosen answers and full cost."""
-    scores = [score_record(p.record, p.gold) for p in problems]
+    scores = [score_record(p.record, p.gold, p.verdicts) for p in problems]
     first = problems[0].record
     return Row(
         run=run.name, task=task, strategy=first.strategy, n=len(first.samples),

@@ -109,9 +109,16 @@ def record_verdicts(record: TTSRecord, gold: str) -> tuple[list[bool], list[int]
     return correct, clusters, cluster_correct
 
 
-def score_record(record: TTSRecord, gold: str) -> dict[str, float]:
-    """All per-problem metrics lm-eval aggregates (means over problems)."""
-    correct, clusters, cluster_correct = record_verdicts(record, gold)
+def score_record(
+    record: TTSRecord,
+    gold: str,
+    verdicts: tuple[list[bool], list[int], list[bool]] | None = None,
+) -> dict[str, float]:
+    """All per-problem metrics lm-eval aggregates (means over problems).
+
+    ``verdicts``: the record's ``record_verdicts``, when the caller already graded it.
+    """
+    correct, clusters, cluster_correct = verdicts or record_verdicts(record, gold)
     n = len(correct)
     chosen = record.chosen_index
     metrics: dict[str, float] = {

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from tts_eval.metrics import record_verdicts
 from tts_eval.records import TTSRecord, parse_record
 
 
@@ -26,6 +28,12 @@ class ProblemResult:
     gold: str
     record: TTSRecord
     doc: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def verdicts(self) -> tuple[list[bool], list[int], list[bool]]:
+        """``record_verdicts`` of the record, graded once however many tables and curves
+        (a pooled row, per-level rows, a scaling curve) read this problem."""
+        return record_verdicts(self.record, self.gold)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tts_eval.metrics import ks_for, majority_at_k, record_verdicts
+from tts_eval.metrics import ks_for, majority_at_k
 from tts_eval.runs import ProblemResult
 
 
@@ -24,7 +24,7 @@ class CurvePoint:
 
 def _problem_curve(problem: ProblemResult, ks: list[int]) -> list[tuple[float, float, float]]:
     record = problem.record
-    _, clusters, cluster_correct = record_verdicts(record, problem.gold)
+    _, clusters, cluster_correct = problem.verdicts
     n = len(record.samples)
     sample_flops = sum(s.flops or 0.0 for s in record.samples)
     prefill_flops = record.cost["generator_flops"] - sample_flops
