@@ -80,13 +80,13 @@ def sample_solutions(
 
 
 def majority(answers: Sequence[str | None]) -> str | None:
-    """Most frequent non-empty answer; ties go to the answer seen first (deterministic)."""
-    valid = [a for a in answers if a is not None]
-    if not valid:
-        return None
-    counts = Counter(valid)
-    best = max(counts.values())
-    return next(a for a in valid if counts[a] == best)
+    """Most frequent non-empty answer, by the harness's own vote (``majority_choice``: ties go
+    to the answer seen first); the toy's integer answers are equal only when identical."""
+    from tts_eval.strategies.sampling import majority_choice
+
+    ids: dict[str, int] = {}
+    chosen = majority_choice([-1 if a is None else ids.setdefault(a, len(ids)) for a in answers])
+    return None if chosen is None else answers[chosen]
 
 
 def generation_metrics(problems: Sequence[dict], samples: Sequence[Sequence[str]],
