@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# Keep vLLM's CPU KV cache small and its start fast in every process tests spawn.
-os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+# No VLLM_CPU_KVCACHE_SPACE: engines size their CPU KV cache as they do for users.
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 

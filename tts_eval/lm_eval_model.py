@@ -8,7 +8,6 @@ generative task, so gsm8k & co. can be scaled too).
 
 from __future__ import annotations
 
-import difflib
 import logging
 from typing import Any
 
@@ -16,6 +15,7 @@ from lm_eval.api.instance import Instance
 from lm_eval.api.model import TemplateLM
 
 from tts_eval.budget import Budget
+from tts_eval.engines import Engine
 from tts_eval.generation_args import SamplingDefaults, resolve_request
 from tts_eval.grading import KINDS, warm_up
 from tts_eval.strategies import Problem, get_strategy
@@ -34,27 +34,12 @@ TTS_ARGS = {"strategy", "n", "temperature", "top_p", "top_k", "max_gen_toks", "a
 LM_EVAL_ARGS = {"batch_size", "max_batch_size", "device"}
 
 
-def _vllm_engine_arg_names() -> set[str]:
-    import dataclasses
-
-    from vllm.engine.arg_utils import EngineArgs
-
-    return {f.name for f in dataclasses.fields(EngineArgs)}
-
-
 def check_model_args(args: dict[str, Any]) -> None:
     """Reject unknown model_args before an engine starts, naming the closest valid ones."""
-    known = ENGINE_ARGS | TTS_ARGS | LM_EVAL_ARGS
-    unknown = [k for k in args if k not in known]
-    if not unknown:
-        return
-    vllm_args = _vllm_engine_arg_names()
-    unknown = [k for k in unknown if k not in vllm_args]
-    if unknown:
-        hints = []
-        for key in unknown:
-            close = difflib.get_close_matches(key, sorted(known | vllm_args), n=3)
-            hints.append(f"{key!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    from tts_eval.engines.vllm_engine import unknown_engine_args
+
+    hints = unknown_engine_args(args, ENGINE_ARGS | TTS_ARGS | LM_EVAL_ARGS)
+    if hints:
         raise ValueError(
             f"tts-vllm: unknown model_args {', '.join(hints)}. Valid: "
             f"{', '.join(sorted(ENGINE_ARGS | TTS_ARGS))}, or any vLLM engine argument."
@@ -80,8 +65,11 @@ class TTSVLLM(TemplateLM):
         batch_size: Any = None,
         max_batch_size: Any = None,
         device: Any = None,
+        engine: Engine | None = None,
         **engine_args: Any,
     ) -> None:
+        """``engine``: run on an engine another TTSVLLM already started (the demo runs
+        several strategies on one model) instead of building one from ``engine_args``."""
         super().__init__()
         check_model_args(engine_args)
         if answer_kind not in KINDS:
@@ -104,12 +92,21 @@ class TTSVLLM(TemplateLM):
         self.answer_kind = answer_kind
         self.seed = int(seed)
 
-        from tts_eval.engines.vllm_engine import VLLMEngine
-
-        warm_up()  # grading workers start while the engine loads; voting needs them later
-        self.engine = VLLMEngine(str(pretrained), seed=self.seed, **engine_args)
-        self.tokenizer = self.engine.tokenizer
         self.pretrained = str(pretrained)
+        if engine is None:
+            from tts_eval.engines.vllm_engine import VLLMEngine
+
+            # Nothing starts yet: vLLM starts on the first generate call, so errors in the
+            # tasks' data or the budget come first, in seconds.
+            engine = VLLMEngine(self.pretrained, seed=self.seed, **engine_args)
+        elif engine_args:
+            raise ValueError(f"tts-vllm: engine arguments {sorted(engine_args)} given with a "
+                             "ready engine; set them where the engine was built")
+        self.engine = engine
+
+    @property
+    def tokenizer(self):
+        return self.engine.tokenizer
 
     # lm-eval plumbing ------------------------------------------------------------
 
@@ -165,6 +162,7 @@ class TTSVLLM(TemplateLM):
             problems.append(Problem(context, spec.sampling, spec.answer_kind))
             wants_record.append(spec.want_record)
         self._warn_if_identical_samples(problems)
+        warm_up()  # grading workers start while the engine loads; voting needs them later
         records = self.strategy.run(problems, self.engine)
         responses = []
         for request, record, want_record in zip(requests, records, wants_record, strict=True):

