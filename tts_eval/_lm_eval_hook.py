@@ -6,14 +6,19 @@ lm-eval 0.4.13 has no plugin entry points: it only knows the models in its own
 adds a meta-path finder that does nothing until lm-eval itself is imported; then,
 right after ``lm_eval.models`` and ``lm_eval.tasks.manager`` finish loading, it
 registers our model lazily (a "module:Class" placeholder, so vLLM is imported only
-when the model is built) and adds our task folder to every ``TaskManager``.
+when the model is built) and adds our task folder to every ``TaskManager`` that indexes
+lm-eval's own tasks (``include_defaults=True``, the default): a manager built with
+``include_defaults=False`` sees only the paths it was given, as lm-eval promises.
 
-Nothing here may raise: a broken hook must never break lm-eval for other users.
+``TTS_EVAL_LM_EVAL_HOOK=0`` turns the hook off (then use ``--include_path`` and
+``--model`` with lm-eval's own means). Nothing here may raise: a broken hook must never
+break lm-eval for other users.
 """
 
 from __future__ import annotations
 
 import importlib.machinery
+import os
 import sys
 
 TYPE_CHECKING = False  # typing itself costs ~10 ms at every start
@@ -22,6 +27,7 @@ if TYPE_CHECKING:  # this module runs at every interpreter start: import nothing
     from collections.abc import Callable
     from types import ModuleType
 
+OFF_SWITCH = "TTS_EVAL_LM_EVAL_HOOK"  # "0" (or "false", "off", "no") turns the hook off
 MODEL_NAME = "tts-vllm"
 MODEL_TARGET = "tts_eval.lm_eval_model:TTSVLLM"
 
@@ -40,7 +46,8 @@ def register_model(_module: ModuleType | None = None) -> None:
 
 
 def patch_task_manager(module: ModuleType) -> None:
-    """Make every TaskManager index our tasks, before any user --include_path."""
+    """Make every TaskManager that indexes lm-eval's tasks index ours too, before any user
+    --include_path; ``tm.include_path`` stays what the caller gave."""
     import inspect
 
     from tts_eval.task_paths import TASKS_DIR
@@ -53,16 +60,18 @@ def patch_task_manager(module: ModuleType) -> None:
 
     def __init__(self, *args, **kwargs):  # noqa: N807 - replaces a dunder
         bound = signature.bind(self, *args, **kwargs)
-        paths = bound.arguments.get("include_path")
-        if paths is None:
-            paths = []
-        elif not isinstance(paths, list | tuple):
-            paths = [paths]
+        bound.apply_defaults()
+        if not bound.arguments.get("include_defaults", True):
+            original(*bound.args, **bound.kwargs)
+            return
+        given = bound.arguments.get("include_path")
+        paths = [] if given is None else list(given) if isinstance(given, list | tuple) else [given]
         if str(TASKS_DIR) not in {str(p) for p in paths}:
-            # Ours first: lm-eval lets later paths override earlier ones.
+            # After lm-eval's own folder and before the user's: later paths override earlier.
             paths = [str(TASKS_DIR), *paths]
-        bound.arguments["include_path"] = list(paths)
+        bound.arguments["include_path"] = paths
         original(*bound.args, **bound.kwargs)
+        self.include_path = given
 
     __init__._tts_eval_patched = True  # type: ignore[attr-defined]
     __init__.__doc__ = original.__doc__
@@ -99,8 +108,14 @@ class _AfterImportFinder:
         return spec
 
 
+def switched_off() -> bool:
+    return os.environ.get(OFF_SWITCH, "").strip().lower() in ("0", "false", "off", "no")
+
+
 def install() -> None:
     """Install the finder once; run the hooks now for modules already imported."""
+    if switched_off():
+        return
     if any(isinstance(f, _AfterImportFinder) for f in sys.meta_path):
         return
     sys.meta_path.insert(0, _AfterImportFinder())
