@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
 
 from tts_eval.demo import DEFAULT_TEMPERATURE as DEMO_TEMPERATURE
+from tts_eval.toy import model_path
 
 VOTING_MODEL = "small"  # the cheapest bundled model; its voting gain is measured in TRAINING.json
 
@@ -35,9 +37,17 @@ def test_demo_writes_runs_leaderboard_and_plot(tmp_path, bin_dir):
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "[3/3]" in proc.stdout or "[4/4]" in proc.stdout  # progress lines
-    for run in ("small-greedy", "small-majority4"):
-        assert list((out / "runs" / run).rglob("results_*.json")), run
+    for run, strategy in (("small-greedy", "greedy"), ("small-majority4", "majority")):
+        (results,) = (out / "runs" / run).rglob("results_*.json")
         assert len(list((out / "runs" / run).rglob("samples_arith_tts_l*.jsonl"))) == 5
+        # The run names its model and every argument, as an lm_eval CLI run does.
+        config = json.loads(results.read_text())["config"]
+        assert config["model"] == "tts-vllm"
+        assert config["model_args"] == {
+            "pretrained": str(model_path("small")), "strategy": strategy,
+            **({"n": 4} if strategy == "majority" else {}), "temperature": DEMO_TEMPERATURE,
+            "max_gen_toks": 160, "seed": 0, "max_model_len": 512, "enforce_eager": True,
+        }
     table = (out / "leaderboard.md").read_text()
     for needle in ("small-greedy", "small-majority4", "FLOPs/problem", "L5 %"):
         assert needle in table
@@ -64,7 +74,6 @@ def test_majority_voting_beats_greedy_with_a_bundled_model():
 
     from tts_eval.lm_eval_model import TTSVLLM
     from tts_eval.strategies import get_strategy
-    from tts_eval.toy import model_path
 
     tasks = ["arith_tts_l2", "arith_tts_l3"]
     lm = TTSVLLM(pretrained=str(model_path(VOTING_MODEL)), temperature=DEMO_TEMPERATURE,

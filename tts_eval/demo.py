@@ -13,13 +13,17 @@ visibly buys accuracy.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 LEVELS = range(1, 6)
 DEFAULT_TEMPERATURE = 0.8  # what the toy models were measured at (TRAINING.json)
+MODEL_NAME = "tts-vllm"
+# What every demo run shares besides the model and the strategy (the toy models' prompts
+# and solutions fit in 512 tokens; eager mode starts the engine in ~30 s on CPU).
+SAMPLING_ARGS = {"max_gen_toks": 160, "seed": 0}
+ENGINE_ARGS = {"max_model_len": 512, "enforce_eager": True}
 
 
 class Progress:
@@ -37,16 +41,22 @@ class Progress:
         print(f"[{elapsed:6.1f}s] [{self.done}/{self.total}] {message}", flush=True)
 
 
-def evaluate(lm, strategy, out_dir: Path, per_level: int, task_manager) -> None:
-    """One lm-eval run of arith_tts with ``strategy``, saved like ``lm_eval --output_path``."""
+def evaluate(lm, model_args: dict[str, object], out_dir: Path, per_level: int,
+             task_manager) -> None:
+    """One lm-eval run of arith_tts, saved like ``lm_eval --output_path``.
+
+    The results file names the model and every model_arg (a dict, as a CLI run records
+    them), so that leaderboards and comparisons read them from the run, not a folder name.
+    """
     import lm_eval
     from lm_eval.loggers import EvaluationTracker
 
-    lm.strategy = strategy
     tracker = EvaluationTracker(output_path=str(out_dir))
-    results = lm_eval.simple_evaluate(model=lm, tasks=["arith_tts"], limit=per_level,
-                                      log_samples=True, task_manager=task_manager,
-                                      evaluation_tracker=tracker, verbosity="WARNING")
+    results = lm_eval.simple_evaluate(model=lm, model_args=model_args, tasks=["arith_tts"],
+                                      limit=per_level, log_samples=True,
+                                      task_manager=task_manager, evaluation_tracker=tracker,
+                                      verbosity="WARNING")
+    results["config"]["model"] = MODEL_NAME
     samples = results.pop("samples")
     tracker.save_results_aggregated(results=results, samples=samples)
     for task_name in results["configs"]:
@@ -85,15 +95,22 @@ def report(runs_dir: Path, out: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tts-eval demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="tts-eval demo",
+        description="The toy world end to end on CPU: each bundled toy model answers "
+                    "arith_tts greedily and by majority vote, through lm-eval and vLLM; "
+                    "then a leaderboard and a scaling plot.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--out", default="runs/demo", help="output directory")
-    parser.add_argument("--per-level", type=int, default=40, help="problems per level (max 100)")
-    parser.add_argument("--models", default="small,medium,large", help="bundled toy models")
+    parser.add_argument("--per-level", type=int, default=40,
+                        help="problems per difficulty level (1-100)")
+    parser.add_argument("--models", default="small,medium,large",
+                        help="bundled toy models, comma-separated")
     parser.add_argument("--n", type=int, default=16, help="samples for majority voting")
     parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,
-                        help=f"sampling temperature (default {DEFAULT_TEMPERATURE})")
+                        help="sampling temperature")
     args = parser.parse_args(argv)
-    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 
     from tts_eval.toy import model_path
 
@@ -110,24 +127,29 @@ def main(argv: list[str] | None = None) -> int:
     from lm_eval.tasks import TaskManager
 
     from tts_eval.lm_eval_model import TTSVLLM
-    from tts_eval.strategies import get_strategy
 
     out = Path(args.out)
     runs_dir = out / "runs"
-    progress = Progress(total=3 * len(names) + 1)
+    progress = Progress(total=2 * len(names) + 1)
     task_manager = TaskManager()
+    strategies = [{"strategy": "greedy"}, {"strategy": "majority", "n": args.n}]
     for name, path in paths.items():
-        progress.say(f"{name}: starting a vLLM engine on {path}")
-        lm = TTSVLLM(pretrained=str(path), strategy="greedy", temperature=args.temperature,
-                     max_gen_toks=160, enforce_eager=True, max_model_len=512, seed=0)
-        progress.say(f"{name}: engine ready", step=True)
-        for strategy in (get_strategy("greedy"), get_strategy("majority", n=args.n)):
-            label = f"{strategy.name}{strategy.n if strategy.n > 1 else ''}"
-            progress.say(f"{name}: {label} on arith_tts ({5 * args.per_level} problems)")
-            evaluate(lm, strategy, runs_dir / f"{name}-{label}", args.per_level, task_manager)
+        engine = None  # one vLLM engine per model, shared by its runs
+        for strategy in strategies:
+            tts_args = {"pretrained": str(path), **strategy, "temperature": args.temperature,
+                        **SAMPLING_ARGS}
+            if engine is None:
+                lm = TTSVLLM(**tts_args, **ENGINE_ARGS)
+                engine = lm.engine
+            else:
+                lm = TTSVLLM(**tts_args, engine=engine)
+            label = f"{strategy['strategy']}{strategy.get('n', '')}"
+            start = "; starting its vLLM engine" if not engine.started else ""
+            progress.say(f"{name}: {label} on arith_tts ({5 * args.per_level} problems{start})")
+            evaluate(lm, {**tts_args, **ENGINE_ARGS}, runs_dir / f"{name}-{label}",
+                     args.per_level, task_manager)
             progress.say(f"{name}: {label} done", step=True)
-        lm.engine.close()
-        del lm
+        engine.close()
     table = report(runs_dir, out)
     progress.say(f"wrote {out / 'leaderboard.md'} and {out / 'scaling.png'}", step=True)
     print("\n" + table)

@@ -64,9 +64,17 @@ def _names(runs: list[Run]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tts-eval match", description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+", help="lm-eval --output_path folders (with samples)")
-    parser.add_argument("--task", action="append", help="only these tasks (repeatable)")
+    parser = argparse.ArgumentParser(
+        prog="tts-eval match",
+        description="Compare finished runs at equal FLOPs per problem: each run's scaling "
+                    "curve, the accuracy each reaches within the same FLOPs, and the "
+                    "break-even FLOPs ratio of every pair.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("runs", nargs="+",
+                        help="lm-eval --output_path folders, run with --log_samples")
+    parser.add_argument("--task", action="append",
+                        help="only this task (repeatable; default: every task the runs share)")
     args = parser.parse_args(argv)
     if len(args.runs) < 2:
         print("tts-eval match: give at least two runs to compare", file=sys.stderr)

@@ -111,11 +111,12 @@ def build_tiny_model(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         prog="tts-eval make-tiny-model",
         description="Build a tiny random-weight Qwen2 model (for smoke tests; no hub needed).",
     )
     parser.add_argument("out_dir", help="directory to write the model into")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="weight initialisation seed")
     args = parser.parse_args(argv)
     path = build_tiny_model(args.out_dir, seed=args.seed)
     print(path)

@@ -138,10 +138,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "else math)",
     )
     parser.add_argument("--out", metavar="FILE", help="write verdicts here (default: stdout)")
-    parser.add_argument("--workers", type=int, default=None, help="grading processes")
-    parser.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per comparison"
-    )
+    parser.add_argument("--workers", type=int, default=None,
+                        help="grading processes (default: one per CPU core)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help="seconds per comparison (default: %(default)s)")
     return parser
 
 
