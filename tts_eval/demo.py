@@ -102,13 +102,13 @@ def main(argv: list[str] | None = None) -> int:
                     "then a leaderboard and a scaling plot.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--out", default="runs/demo", help="output directory")
-    parser.add_argument("--per-level", type=int, default=40,
+    parser.add_argument("--out", metavar="DIR", default="runs/demo", help="output directory")
+    parser.add_argument("--per-level", metavar="K", type=int, default=40,
                         help="problems per difficulty level (1-100)")
-    parser.add_argument("--models", default="small,medium,large",
+    parser.add_argument("--models", metavar="NAMES", default="small,medium,large",
                         help="bundled toy models, comma-separated")
     parser.add_argument("--n", type=int, default=16, help="samples for majority voting")
-    parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,
+    parser.add_argument("--temperature", metavar="T", type=float, default=DEFAULT_TEMPERATURE,
                         help="sampling temperature")
     args = parser.parse_args(argv)
 

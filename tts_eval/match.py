@@ -69,11 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         description="Compare finished runs at equal FLOPs per problem: each run's scaling "
                     "curve, the accuracy each reaches within the same FLOPs, and the "
                     "break-even FLOPs ratio of every pair.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("runs", nargs="+",
+    parser.add_argument("runs", nargs="+", metavar="RUN",
                         help="lm-eval --output_path folders, run with --log_samples")
-    parser.add_argument("--task", action="append",
+    parser.add_argument("--task", action="append", metavar="TASK",
                         help="only this task (repeatable; default: every task the runs share)")
     args = parser.parse_args(argv)
     if len(args.runs) < 2:
