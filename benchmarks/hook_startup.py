@@ -1,6 +1,6 @@
 """What the lm-eval hook costs every Python process: median over fresh interpreters.
 
-The wheel's one-line ``.pth`` imports ``tts_eval._lm_eval_hook`` at every interpreter
+The wheel's one-line ``.pth`` imports ``tts_eval.harness.hook`` at every interpreter
 start (the package's ``__init__`` included). This prints its import time as Python's
 ``-X importtime`` measures it, and the wall time of ``python -c pass`` with the hook on
 and switched off (``TTS_EVAL_LM_EVAL_HOOK=0`` skips installing the import finder, not the
@@ -21,10 +21,10 @@ import time
 
 
 def hook_import_us() -> int:
-    """Cumulative microseconds of ``tts_eval._lm_eval_hook`` in one fresh interpreter."""
+    """Cumulative microseconds of ``tts_eval.harness.hook`` in one fresh interpreter."""
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"],
                           capture_output=True, text=True, check=True)
-    match = re.search(r"\|\s*(\d+) \|\s+tts_eval\._lm_eval_hook$", proc.stderr, re.M)
+    match = re.search(r"\|\s*(\d+) \|\s+tts_eval\.harness\.hook$", proc.stderr, re.M)
     if match is None:
         raise SystemExit("the hook was not imported: is tts-eval installed in this Python?")
     return int(match.group(1))
@@ -37,7 +37,7 @@ def hook_wall_ms() -> float:
 
     root = os.path.dirname(os.path.dirname(tts_eval.__file__))
     code = (f"import sys, time; sys.path.insert(0, {root!r}); t = time.perf_counter(); "
-            "import tts_eval._lm_eval_hook; print(time.perf_counter() - t)")
+            "import tts_eval.harness.hook; print(time.perf_counter() - t)")
     proc = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
                           check=True)
     return 1000 * float(proc.stdout)

@@ -55,8 +55,8 @@ def repeats_task_dir(n: int, max_tokens: int, temperature: float) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="tts-overhead-"))
     (folder / "bench_utils.py").write_text(textwrap.dedent("""
         from functools import partial
-        from tts_eval.data import load_dataset_dict
-        from tts_eval.task_support import math_prompt
+        from tts_eval.harness.task_data import load_dataset_dict
+        from tts_eval.harness.task_hooks import math_prompt
         load = partial(load_dataset_dict, "math500")
         def score(doc, results):
             return {"responded": float(bool(results[0]))}
@@ -108,14 +108,14 @@ def main() -> None:
     from lm_eval.tasks import TaskManager
     from vllm import SamplingParams
 
-    from tts_eval.data import load_rows
-    from tts_eval.generation_args import request_seed
-    from tts_eval.lm_eval_model import TTSVLLM
-    from tts_eval.task_support import math_prompt
+    from tts_eval.harness.model import TTSVLLM
+    from tts_eval.harness.requests import request_seed
+    from tts_eval.harness.task_data import load_rows
+    from tts_eval.harness.task_hooks import math_prompt
 
     model = args.model
     if model is None:
-        from tts_eval.tiny_model import build_tiny_model
+        from tts_eval.dev.tiny_model import build_tiny_model
 
         model = str(build_tiny_model(Path(tempfile.mkdtemp(prefix="tts-tiny-"))))
     engine_args = dict(enforce_eager=True, max_model_len=2048, enable_prefix_caching=True)

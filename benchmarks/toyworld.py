@@ -23,7 +23,7 @@ from pathlib import Path
 def prm_auroc(runs_dir: Path, model_run: str, limit: int = 800) -> tuple[float, int, int]:
     """Score the run's sampled solutions with the bundled PRM; AUROC of the min step score."""
     from tts_eval.metrics import sample_correctness
-    from tts_eval.runs import load_run
+    from tts_eval.report.runs import load_run
     from tts_eval.toy import model_path
     from tts_eval.toy.evaluate import auroc, make_llm, prm_step_scores
 
@@ -49,9 +49,9 @@ def main() -> None:
     parser.add_argument("--per-level", type=int, default=100)
     args = parser.parse_args()
 
-    from tts_eval.leaderboard import pooled, row_for
-    from tts_eval.runs import load_run
-    from tts_eval.scaling import accuracy_at, run_curve
+    from tts_eval.report.curves import accuracy_at, run_curve
+    from tts_eval.report.runs import load_run
+    from tts_eval.report.tables import pooled, row_for
 
     out = Path(args.runs or "runs/toyworld")
     if not args.runs:

@@ -36,7 +36,7 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """A 2-layer random Qwen2 with a locally trained tokenizer (built once per session)."""
-    from tts_eval.tiny_model import build_tiny_model
+    from tts_eval.dev.tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
 

@@ -9,8 +9,9 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("tts_eval.demo", "toy world: 3 bundled models x greedy/majority, table + plot"),
     "grade": ("tts_eval.grading.cli", "re-grade an lm-eval samples JSONL (or response/gold JSONL)"),
-    "match": ("tts_eval.match", "compare runs at equal FLOPs per problem (break-even ratios)"),
-    "make-tiny-model": ("tts_eval.tiny_model", "tiny random-weight model for plumbing tests"),
+    "match": ("tts_eval.report.flops_matched",
+              "compare runs at equal FLOPs per problem (break-even ratios)"),
+    "make-tiny-model": ("tts_eval.dev.tiny_model", "tiny random-weight model for plumbing tests"),
 }
 
 

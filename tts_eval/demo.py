@@ -19,7 +19,6 @@ from pathlib import Path
 
 LEVELS = range(1, 6)
 DEFAULT_TEMPERATURE = 0.8  # what the toy models were measured at (TRAINING.json)
-MODEL_NAME = "tts-vllm"
 # What every demo run shares besides the model and the strategy (the toy models' prompts
 # and solutions fit in 512 tokens; eager mode starts the engine in ~30 s on CPU).
 SAMPLING_ARGS = {"max_gen_toks": 160, "seed": 0}
@@ -41,33 +40,12 @@ class Progress:
         print(f"[{elapsed:6.1f}s] [{self.done}/{self.total}] {message}", flush=True)
 
 
-def evaluate(lm, model_args: dict[str, object], out_dir: Path, per_level: int,
-             task_manager) -> None:
-    """One lm-eval run of arith_tts, saved like ``lm_eval --output_path``.
-
-    The results file names the model and every model_arg (a dict, as a CLI run records
-    them), so that leaderboards and comparisons read them from the run, not a folder name.
-    """
-    import lm_eval
-    from lm_eval.loggers import EvaluationTracker
-
-    tracker = EvaluationTracker(output_path=str(out_dir))
-    results = lm_eval.simple_evaluate(model=lm, model_args=model_args, tasks=["arith_tts"],
-                                      limit=per_level, log_samples=True,
-                                      task_manager=task_manager, evaluation_tracker=tracker,
-                                      verbosity="WARNING")
-    results["config"]["model"] = MODEL_NAME
-    samples = results.pop("samples")
-    tracker.save_results_aggregated(results=results, samples=samples)
-    for task_name in results["configs"]:
-        tracker.save_results_samples(task_name=task_name, samples=samples[task_name])
-
-
 def report(runs_dir: Path, out: Path) -> str:
     """The leaderboard table (also written to DIR/leaderboard.md) and DIR/scaling.png."""
-    from tts_eval.leaderboard import format_rows, plot_scaling, pooled, row_for
-    from tts_eval.runs import load_run
-    from tts_eval.scaling import run_curve
+    from tts_eval.report.curves import run_curve
+    from tts_eval.report.plots import plot_scaling
+    from tts_eval.report.runs import load_run
+    from tts_eval.report.tables import format_rows, pooled, row_for
 
     runs = [load_run(path) for path in sorted(runs_dir.iterdir()) if path.is_dir()]
     rows, level_cells, curves, points = [], [], {}, {}
@@ -124,14 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         print("tts-eval demo: --per-level must be between 1 and 100", file=sys.stderr)
         return 2
 
-    from lm_eval.tasks import TaskManager
-
-    from tts_eval.lm_eval_model import TTSVLLM
+    from tts_eval.harness.evaluate import evaluate, task_manager
+    from tts_eval.harness.model import TTSVLLM
 
     out = Path(args.out)
     runs_dir = out / "runs"
     progress = Progress(total=2 * len(names) + 1)
-    task_manager = TaskManager()
+    tasks = task_manager()
     strategies = [{"strategy": "greedy"}, {"strategy": "majority", "n": args.n}]
     for name, path in paths.items():
         engine = None  # one vLLM engine per model, shared by its runs
@@ -146,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             label = f"{strategy['strategy']}{strategy.get('n', '')}"
             start = "; starting its vLLM engine" if not engine.started else ""
             progress.say(f"{name}: {label} on arith_tts ({5 * args.per_level} problems{start})")
-            evaluate(lm, {**tts_args, **ENGINE_ARGS}, runs_dir / f"{name}-{label}",
-                     args.per_level, task_manager)
+            evaluate(lm, {**tts_args, **ENGINE_ARGS}, ["arith_tts"],
+                     runs_dir / f"{name}-{label}", limit=args.per_level, tasks=tasks)
             progress.say(f"{name}: {label} done", step=True)
         engine.close()
     table = report(runs_dir, out)

@@ -4,8 +4,8 @@ from functools import partial
 
 import datasets
 
-from tts_eval.task_support import process_results as _process_results
-from tts_eval.task_support import run_total
+from tts_eval.harness.task_hooks import process_results as _process_results
+from tts_eval.harness.task_hooks import run_total
 from tts_eval.toy.problems import EVAL_SEED, format_prompt, make_problems
 
 PROBLEMS_PER_LEVEL = 100

@@ -2,8 +2,8 @@
 
 from functools import partial
 
-from tts_eval.data import load_dataset_dict
-from tts_eval.task_support import gpqa_prompt, math_prompt, process_results, run_total
+from tts_eval.harness.task_data import load_dataset_dict
+from tts_eval.harness.task_hooks import gpqa_prompt, math_prompt, process_results, run_total
 
 load_math500 = partial(load_dataset_dict, "math500")
 load_aime24 = partial(load_dataset_dict, "aime24")

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from tts_eval.compute import ModelSpec
+from tts_eval.accounting import ModelSpec
 
 MiB = 1 << 20
 GiB = 1 << 30

@@ -175,7 +175,7 @@ class VLLMEngine:
         self._llm = LLM(**{k: v for k, v in kwargs.items() if v is not None})
 
     def _size_cpu_kv_cache(self, kwargs: dict[str, Any]) -> None:
-        from tts_eval.compute import load_model_spec
+        from tts_eval.accounting import load_model_spec
         from tts_eval.engines import cpu_kv_cache as kv
 
         if kv.user_chose_kv_cache(kwargs):

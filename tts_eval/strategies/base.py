@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from tts_eval.budget import Budget, BudgetError, Cost, Pricer
+from tts_eval.accounting.budget import Budget, BudgetError, Cost, Pricer
 from tts_eval.engines.base import Completion, Engine, SamplingSpec
 from tts_eval.grading import extract_answer
 from tts_eval.records import SampleRecord, TTSRecord

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from tts_eval.budget import Budget
+from tts_eval.accounting.budget import Budget
 from tts_eval.engines.base import Engine
 from tts_eval.grading import cluster_many, extract_answer
 from tts_eval.records import TTSRecord

@@ -1,0 +1,90 @@
+"""The toy world through the public interface: the arith_tts task and ``tts-eval demo``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tts_eval.demo import DEFAULT_TEMPERATURE as DEMO_TEMPERATURE
+from tts_eval.toy import model_path
+
+VOTING_MODEL = "small"  # the cheapest bundled model; its voting gain is measured in TRAINING.json
+
+
+def test_arith_tts_is_a_group_of_five_levels_in_the_training_prompt_format():
+    from lm_eval.tasks import TaskManager
+
+    from tts_eval.toy.problems import PROMPT_TEMPLATE
+
+    loaded = TaskManager().load(["arith_tts"])
+    tasks = loaded["tasks"]
+    assert sorted(tasks) == [f"arith_tts_l{level}" for level in range(1, 6)]
+    first = tasks["arith_tts_l1"]
+    docs = list(first.test_docs())
+    assert len(docs) == 100
+    assert first.doc_to_text(docs[0]) == PROMPT_TEMPLATE.format(problem=docs[0]["problem"])
+    again = list(TaskManager().load(["arith_tts_l1"])["tasks"]["arith_tts_l1"].test_docs())
+    assert again == docs  # generated from a fixed seed: the same problems on every machine
+
+
+@pytest.mark.vllm
+def test_demo_writes_runs_leaderboard_and_plot(tmp_path, bin_dir):
+    out = tmp_path / "demo"
+    proc = subprocess.run([str(bin_dir / "tts-eval"), "demo", "--out", str(out), "--models",
+                           "small", "--per-level", "3", "--n", "4"],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "[3/3]" in proc.stdout or "[4/4]" in proc.stdout  # progress lines
+    for run, strategy in (("small-greedy", "greedy"), ("small-majority4", "majority")):
+        (results,) = (out / "runs" / run).rglob("results_*.json")
+        assert len(list((out / "runs" / run).rglob("samples_arith_tts_l*.jsonl"))) == 5
+        # The run names its model and every argument, as an lm_eval CLI run does.
+        config = json.loads(results.read_text())["config"]
+        assert config["model"] == "tts-vllm"
+        assert config["model_args"] == {
+            "pretrained": str(model_path("small")), "strategy": strategy,
+            **({"n": 4} if strategy == "majority" else {}), "temperature": DEMO_TEMPERATURE,
+            "max_gen_toks": 160, "seed": 0, "max_model_len": 512, "enforce_eager": True,
+        }
+    table = (out / "leaderboard.md").read_text()
+    for needle in ("small-greedy", "small-majority4", "FLOPs/problem", "L5 %"):
+        assert needle in table
+    assert table.strip("`\n") in proc.stdout
+    png = out / "scaling.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_demo_rejects_an_unknown_model(tmp_path, bin_dir):
+    proc = subprocess.run([str(bin_dir / "tts-eval"), "demo", "--out", str(tmp_path),
+                           "--models", "huge"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "huge" in proc.stderr and "small" in proc.stderr and "Traceback" not in proc.stderr
+
+
+
+
+@pytest.mark.vllm
+def test_majority_voting_beats_greedy_with_a_bundled_model():
+    """The toy world's reason to exist: with a real learned model, test-time compute buys
+    accuracy. Majority@16 over sampled solutions beats greedy decoding, through lm-eval."""
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    from tts_eval.harness.model import TTSVLLM
+    from tts_eval.strategies import get_strategy
+
+    tasks = ["arith_tts_l2", "arith_tts_l3"]
+    lm = TTSVLLM(pretrained=str(model_path(VOTING_MODEL)), temperature=DEMO_TEMPERATURE,
+                 max_gen_toks=160, enforce_eager=True, max_model_len=512, seed=0)
+    accuracy = {}
+    try:
+        for strategy in (get_strategy("greedy"), get_strategy("majority", n=16)):
+            lm.strategy = strategy
+            results = lm_eval.simple_evaluate(model=lm, tasks=tasks, limit=40,
+                                              task_manager=TaskManager(), verbosity="WARNING")
+            accuracy[strategy.name] = sum(results["results"][t]["acc,none"] for t in tasks) / 2
+    finally:
+        lm.engine.close()
+    assert accuracy["majority"] >= accuracy["greedy"] + 0.15, accuracy

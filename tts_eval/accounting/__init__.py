@@ -1,0 +1,44 @@
+"""Accounting: what a problem spent and may spend, in tokens and FLOPs.
+
+``model_spec`` reads a model's shape and parameter counts from its config (``checkpoint``
+counts them exactly from safetensors headers), ``flops`` prices forward passes from that
+shape, ``budget`` turns engine token counts into a problem's Cost and checks its Budget.
+Imports nothing heavy (no torch, vLLM or lm-eval).
+"""
+
+from tts_eval.accounting.budget import Budget, BudgetError, Cost, Pricer
+from tts_eval.accounting.flops import (
+    GenerationFlops,
+    SequenceFlops,
+    flops_per_token,
+    forward_flops,
+    generation_flops,
+    scoring_flops,
+    sequence_flops,
+)
+from tts_eval.accounting.model_spec import (
+    ConfigLike,
+    ModelSpec,
+    ParamCount,
+    count_params,
+    load_model_spec,
+)
+
+__all__ = [
+    "Budget",
+    "BudgetError",
+    "ConfigLike",
+    "Cost",
+    "GenerationFlops",
+    "ModelSpec",
+    "ParamCount",
+    "Pricer",
+    "SequenceFlops",
+    "count_params",
+    "flops_per_token",
+    "forward_flops",
+    "generation_flops",
+    "load_model_spec",
+    "scoring_flops",
+    "sequence_flops",
+]

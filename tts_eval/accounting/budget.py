@@ -1,0 +1,119 @@
+"""What a problem spent, what it may spend, and the price of the next sample.
+
+Comparing strategies and models *at equal compute* needs one accounting for all of
+them. Tokens come from the engine; FLOPs from ``tts_eval.accounting`` (Kaplan forward
+cost from the model's own config). Two FLOPs figures are kept:
+
+- ``generator_flops`` (*actual*): each problem's prompt is prefilled once and its
+  samples share it (``SamplingParams(n=N)`` and the prefix cache do exactly this);
+  every sampled token pays its decode step. Leaderboards use this one: it is what a
+  serving stack with prefix caching spends, and it does not depend on cache state.
+- ``generator_flops_naive``: every sample prefills its prompt again, as N independent
+  requests without a prefix cache would.
+
+A budget (``budget_tokens`` / ``budget_flops`` per problem) is never exceeded: a
+strategy may start a step only if that step's *worst case* (every sample running to
+``max_tokens``) still fits, so it can stop early but never overshoot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, astuple, dataclass
+from typing import Any
+
+from tts_eval.accounting.flops import sequence_flops
+from tts_eval.accounting.model_spec import ConfigLike, ModelSpec, load_model_spec
+
+
+class BudgetError(ValueError):
+    """A budget that cannot buy even one answer; raised before anything is generated."""
+
+
+@dataclass
+class Cost:
+    """What one problem spent. ``+`` adds two costs."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    verifier_tokens: int = 0
+    generator_flops: float = 0.0
+    generator_flops_naive: float = 0.0
+    verifier_flops: float = 0.0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens + self.verifier_tokens
+
+    @property
+    def total_flops(self) -> float:
+        return self.generator_flops + self.verifier_flops
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    def times(self, k: int) -> Cost:
+        return Cost(*(k * a for a in astuple(self)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "total_tokens": self.total_tokens,
+                "total_flops": self.total_flops}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Per-problem limits; None means unlimited."""
+
+    tokens: float | None = None
+    flops: float | None = None
+
+    def __post_init__(self) -> None:
+        for name, value in (("budget_tokens", self.tokens), ("budget_flops", self.flops)):
+            if value is not None and not value > 0:
+                raise BudgetError(f"{name}={value} must be a positive number (e.g. 2e14)")
+
+    @property
+    def is_set(self) -> bool:
+        return self.tokens is not None or self.flops is not None
+
+    def fits(self, cost: Cost) -> bool:
+        return ((self.tokens is None or cost.total_tokens <= self.tokens)
+                and (self.flops is None or cost.total_flops <= self.flops))
+
+    def how_many(self, spent: Cost, fixed: Cost, each: Cost) -> int:
+        """How many steps costing at most ``each`` fit after ``spent + fixed``."""
+        counts = []
+        for limit, used, unit in (
+            (self.tokens, (spent + fixed).total_tokens, each.total_tokens),
+            (self.flops, (spent + fixed).total_flops, each.total_flops),
+        ):
+            if limit is None:
+                continue
+            room = limit - used
+            counts.append(-1 if room < 0 else int(room // unit) if unit > 0 else 1 << 30)
+        return min(counts) if counts else 1 << 30
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {"tokens": self.tokens, "flops": self.flops}
+
+
+class Pricer:
+    """Prices generator (and, later, verifier) work for one model."""
+
+    def __init__(self, generator: ConfigLike) -> None:
+        self.spec: ModelSpec = load_model_spec(generator)
+
+    def prefill(self, prompt_tokens: int) -> Cost:
+        flops = sequence_flops(self.spec, prompt_tokens, 0).prefill
+        return Cost(prompt_tokens=prompt_tokens, generator_flops=flops)
+
+    def sample(self, prompt_tokens: int, completion_tokens: int) -> Cost:
+        """One sample's decode, its prompt already prefilled (naive adds the prefill)."""
+        flops = sequence_flops(self.spec, prompt_tokens, completion_tokens)
+        return Cost(completion_tokens=completion_tokens, generator_flops=flops.decode,
+                    generator_flops_naive=flops.prefill + flops.decode)
+
+    def model_info(self) -> dict[str, Any]:
+        params = self.spec.params
+        return {"params_total": params.total, "params_non_embedding": params.non_embedding,
+                "params_active": params.active, "params_method": params.method,
+                "model_type": self.spec.model_type}

@@ -1,0 +1,180 @@
+"""``tts-vllm``: an lm-eval model that answers each request with a test-time scaling strategy.
+
+lm-eval hands us every ``generate_until`` request of a run at once; we turn them into
+problems, let the strategy batch them through one vLLM engine, and give back either
+the JSON TTS record (our tasks ask for it) or the chosen response text (any other
+generative task, so gsm8k & co. can be scaled too).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lm_eval.api.instance import Instance
+from lm_eval.api.model import TemplateLM
+
+from tts_eval.accounting.budget import Budget
+from tts_eval.engines import Engine
+from tts_eval.grading import KINDS, warm_up
+from tts_eval.harness.requests import SamplingDefaults, resolve_request
+from tts_eval.strategies import Problem, get_strategy
+
+log = logging.getLogger(__name__)
+
+# model_args read by tts-vllm itself; any other key must be a vLLM engine argument.
+ENGINE_ARGS = {
+    "pretrained", "revision", "tokenizer", "dtype", "tensor_parallel_size",
+    "data_parallel_size", "gpu_memory_utilization", "max_model_len", "enforce_eager",
+    "trust_remote_code", "seed", "enable_prefix_caching",
+}
+TTS_ARGS = {"strategy", "n", "temperature", "top_p", "top_k", "max_gen_toks", "answer_kind",
+            "budget_tokens", "budget_flops"}
+# lm-eval passes these to every model (from --batch_size, --device, ...); vLLM batches itself.
+LM_EVAL_ARGS = {"batch_size", "max_batch_size", "device"}
+
+
+def check_model_args(args: dict[str, Any]) -> None:
+    """Reject unknown model_args before an engine starts, naming the closest valid ones."""
+    from tts_eval.engines.vllm_engine import unknown_engine_args
+
+    hints = unknown_engine_args(args, ENGINE_ARGS | TTS_ARGS | LM_EVAL_ARGS)
+    if hints:
+        raise ValueError(
+            f"tts-vllm: unknown model_args {', '.join(hints)}. Valid: "
+            f"{', '.join(sorted(ENGINE_ARGS | TTS_ARGS))}, or any vLLM engine argument."
+        )
+
+
+class TTSVLLM(TemplateLM):
+    """lm-eval model ``tts-vllm``: vLLM generation + a test-time scaling strategy."""
+
+    def __init__(
+        self,
+        pretrained: str,
+        strategy: str = "greedy",
+        n: int | None = None,
+        budget_tokens: float | None = None,
+        budget_flops: float | None = None,
+        temperature: float = 0.8,
+        top_p: float = 1.0,
+        top_k: int = 0,
+        max_gen_toks: int = 2048,
+        answer_kind: str = "math",
+        seed: int = 0,
+        batch_size: Any = None,
+        max_batch_size: Any = None,
+        device: Any = None,
+        engine: Engine | None = None,
+        **engine_args: Any,
+    ) -> None:
+        """``engine``: run on an engine another TTSVLLM already started (the demo runs
+        several strategies on one model) instead of building one from ``engine_args``."""
+        super().__init__()
+        check_model_args(engine_args)
+        if answer_kind not in KINDS:
+            raise ValueError(f"tts-vllm: answer_kind={answer_kind!r}; valid: {', '.join(KINDS)}")
+        # Build the strategy first: a bad strategy name, n or budget fails before vLLM starts.
+        budget = Budget(
+            tokens=None if budget_tokens is None else float(budget_tokens),
+            flops=None if budget_flops is None else float(budget_flops),
+        )
+        self.strategy = get_strategy(str(strategy), n=None if n is None else int(n),
+                                     budget=budget)
+        self.defaults = SamplingDefaults(
+            temperature=float(temperature),
+            top_p=float(top_p),
+            top_k=int(top_k),
+            max_gen_toks=int(max_gen_toks),
+        )
+        if self.defaults.max_gen_toks < 1:
+            raise ValueError(f"tts-vllm: max_gen_toks must be >= 1, got {max_gen_toks}")
+        self.answer_kind = answer_kind
+        self.seed = int(seed)
+
+        self.pretrained = str(pretrained)
+        if engine is None:
+            from tts_eval.engines.vllm_engine import VLLMEngine
+
+            # Nothing starts yet: vLLM starts on the first generate call, so errors in the
+            # tasks' data or the budget come first, in seconds.
+            engine = VLLMEngine(self.pretrained, seed=self.seed, **engine_args)
+        elif engine_args:
+            raise ValueError(f"tts-vllm: engine arguments {sorted(engine_args)} given with a "
+                             "ready engine; set them where the engine was built")
+        self.engine = engine
+
+    @property
+    def tokenizer(self):
+        return self.engine.tokenizer
+
+    # lm-eval plumbing ------------------------------------------------------------
+
+    @property
+    def eot_token_id(self) -> int:
+        return self.tokenizer.eos_token_id
+
+    @property
+    def max_length(self) -> int:
+        return self.engine.max_model_len
+
+    @property
+    def tokenizer_name(self) -> str:
+        return self.tokenizer.name_or_path.replace("/", "__")
+
+    def tok_encode(
+        self, string: str, add_special_tokens: bool | None = None, **kwargs: Any
+    ) -> list[int]:
+        return self.tokenizer.encode(string, add_special_tokens=bool(add_special_tokens))
+
+    def apply_chat_template(
+        self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True
+    ) -> str:
+        # The template writes BOS and friends itself: don't add them twice.
+        self.engine.add_special_tokens = False
+        return self.tokenizer.apply_chat_template(
+            chat_history,
+            tokenize=False,
+            add_generation_prompt=add_generation_prompt,
+            continue_final_message=not add_generation_prompt,
+        )
+
+    def _loglikelihood_tokens(self, requests, **kwargs):
+        raise NotImplementedError(
+            "tts-vllm scales generation; loglikelihood/multiple-choice tasks are not "
+            "test-time scalable here. Use a generate_until task, or lm-eval's --model vllm."
+        )
+
+    def loglikelihood_rolling(self, requests, disable_tqdm: bool = False):
+        return self._loglikelihood_tokens(requests)
+
+    # generation ------------------------------------------------------------------
+
+    def generate_until(self, requests: list[Instance], disable_tqdm: bool = False) -> list[str]:
+        eos = self.tokenizer.decode([self.eot_token_id]) if self.eot_token_id is not None else None
+        problems, wants_record = [], []
+        for request in requests:
+            context, gen_kwargs = request.args
+            spec = resolve_request(
+                context, gen_kwargs, self.defaults, n=self.strategy.n, seed=self.seed,
+                eos=eos, default_answer_kind=self.answer_kind,
+            )
+            problems.append(Problem(context, spec.sampling, spec.answer_kind))
+            wants_record.append(spec.want_record)
+        self._warn_if_identical_samples(problems)
+        warm_up()  # grading workers start while the engine loads; voting needs them later
+        records = self.strategy.run(problems, self.engine)
+        responses = []
+        for request, record, want_record in zip(requests, records, wants_record, strict=True):
+            response = record.to_json() if want_record else record.answer
+            self.cache_hook.add_partial("generate_until", request.args, response)
+            responses.append(response)
+        return responses
+
+    def _warn_if_identical_samples(self, problems: list[Problem]) -> None:
+        if self.strategy.n > 1 and any(p.sampling.temperature == 0 for p in problems):
+            log.warning(
+                "tts-vllm: %s with n=%d at temperature 0 draws identical samples; the task "
+                "or --gen_kwargs set temperature=0. Override with --gen_kwargs temperature=0.8",
+                self.strategy.name, self.strategy.n,
+            )

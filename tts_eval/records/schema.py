@@ -1,0 +1,89 @@
+"""The TTS record: everything one request's strategy did, so a run can be re-graded,
+re-aggregated and turned into a scaling curve without generating again.
+
+tts-vllm returns a record as a JSON string to our own tasks (they ask for it with the
+``tts_record`` generation kwarg); lm-eval's ``--log_samples`` then keeps it verbatim in
+``resps``. Any other task gets the chosen response text instead.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class SampleRecord:
+    """One sampled solution."""
+
+    text: str
+    answer: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str | None
+    score: float | None = None  # verifier score, for verifier-guided strategies
+    flops: float | None = None  # this sample's decode FLOPs (its prompt's prefill is shared)
+
+
+@dataclass
+class TTSRecord:
+    """One request: all samples, the chosen one, and the strategy that chose it."""
+
+    strategy: str
+    params: dict[str, Any]
+    answer_kind: str
+    seed: int | None
+    samples: list[SampleRecord]
+    chosen_index: int | None
+    chosen_answer: str | None
+    prompt_tokens: int
+    cached_prompt_tokens: int
+    clusters: list[int] | None = None  # answer-cluster id per sample (voting strategies)
+    cost: dict[str, Any] = field(default_factory=dict)  # tts_eval.accounting.budget.Cost.to_dict()
+    budget: dict[str, Any] | None = None  # limits, planned samples and spend, rounds
+    model: dict[str, Any] = field(default_factory=dict)  # parameter counts of the generator
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def answer(self) -> str:
+        """The chosen response text ('' when the strategy produced nothing)."""
+        if self.chosen_index is None:
+            return ""
+        return self.samples[self.chosen_index].text
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(s.completion_tokens for s in self.samples)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data = {"tts_record": SCHEMA_VERSION, "answer": self.answer, **data}
+        data["completion_tokens"] = self.completion_tokens
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TTSRecord:
+        if data.get("tts_record") != SCHEMA_VERSION:
+            raise ValueError(
+                f"not a tts-eval record of schema {SCHEMA_VERSION}: "
+                f"tts_record={data.get('tts_record')!r}"
+            )
+        samples = [SampleRecord(**s) for s in data["samples"]]
+        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "samples"}
+        return cls(samples=samples, **fields)
+
+
+def parse_record(response: str) -> TTSRecord | None:
+    """The record inside a model response, or None if the response is plain text."""
+    if not response.startswith('{"tts_record"'):
+        return None
+    try:
+        return TTSRecord.from_dict(json.loads(response))
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,1 @@
+"""Reports from finished runs (never a GPU): runs, curves, tables, plots, FLOPs matching."""
