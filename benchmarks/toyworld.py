@@ -22,10 +22,10 @@ from pathlib import Path
 
 def prm_auroc(runs_dir: Path, model_run: str, limit: int = 800) -> tuple[float, int, int]:
     """Score the run's sampled solutions with the bundled PRM; AUROC of the min step score."""
-    from tts_eval.metrics import sample_correctness
+    from tts_eval.metrics import auroc, sample_correctness
     from tts_eval.report.runs import load_run
     from tts_eval.toy import model_path
-    from tts_eval.toy.evaluate import auroc, make_llm, prm_step_scores
+    from tts_eval.toy.evaluate import make_scorer, prm_step_scores
 
     run = load_run(runs_dir / model_run)
     problems, solutions, labels = [], [], []
@@ -38,7 +38,7 @@ def prm_auroc(runs_dir: Path, model_run: str, limit: int = 800) -> tuple[float, 
                 solutions.append(sample.text)
                 labels.append(ok)
     problems, solutions, labels = problems[:limit], solutions[:limit], labels[:limit]
-    scores = prm_step_scores(make_llm(model_path("prm"), pooling=True), problems, solutions)
+    scores = prm_step_scores(make_scorer(model_path("prm")), problems, solutions)
     final = [min(steps) if steps else 0.0 for steps in scores]
     return auroc(final, labels), sum(labels), len(labels) - sum(labels)
 

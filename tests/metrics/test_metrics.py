@@ -10,7 +10,7 @@ import pytest
 
 from tts_eval.metrics import ks_for, majority_at_k, pass_at_k, score_record
 from tts_eval.records import SampleRecord, TTSRecord
-from tts_eval.strategies.sampling import majority_choice
+from tts_eval.strategies.voting import majority_choice
 
 
 def brute_pass(correct: list[bool], k: int) -> float:
@@ -92,3 +92,13 @@ def test_score_record_on_constructed_votes():
     assert metrics["samples"] == 5.0
     assert set(metrics) >= {"pass@2", "pass@4", "pass@5", "maj@1", "maj@5"}
     assert math.isclose(metrics["maj@5"], 1.0)
+
+
+def test_auroc_is_the_probability_a_right_answer_outscores_a_wrong_one():
+    from tts_eval.metrics import auroc
+
+    assert auroc([0.9, 0.8, 0.1], [True, True, False]) == 1.0
+    assert auroc([0.1, 0.9], [True, False]) == 0.0
+    assert auroc([0.5, 0.5], [True, False]) == 0.5  # ties count half
+    assert auroc([0.3, 0.7, 0.5, 0.6], [True, True, False, False]) == 0.5
+    assert auroc([0.4], [True]) is None  # one class only

@@ -12,7 +12,7 @@ import pytest
 from tts_eval.accounting.budget import Budget, BudgetError, Pricer
 from tts_eval.engines.base import Completion, Generation, SamplingSpec
 from tts_eval.strategies import STRATEGIES, Problem, get_strategy
-from tts_eval.strategies.sampling import majority_choice
+from tts_eval.strategies.voting import majority_choice
 
 TINY_CONFIG = {"model_type": "qwen2", "hidden_size": 128, "num_hidden_layers": 2,
                "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 256,
@@ -157,3 +157,20 @@ def _cost(record):
     c = record.cost
     return Cost(c["prompt_tokens"], c["completion_tokens"], c["verifier_tokens"],
                 c["generator_flops"], c["generator_flops_naive"], c["verifier_flops"])
+
+
+def test_weighted_majority_sums_scores_per_answer_and_ties_go_first_seen():
+    from tts_eval.strategies.voting import weighted_majority_choice
+
+    # clusters 0, 1, 0, -1 (no answer), 1: cluster 1 wins on summed score despite 0's first
+    assert weighted_majority_choice([0, 1, 0, -1, 1], [0.2, 0.5, 0.2, 0.9, 0.3]) == 1
+    assert weighted_majority_choice([0, 1], [0.5, 0.5]) == 0  # tie: first seen
+    assert weighted_majority_choice([-1, -1], [0.9, 0.8]) is None  # nothing answered
+
+
+def test_best_of_n_takes_the_highest_score_first_on_ties():
+    from tts_eval.strategies.voting import best_of_n_choice
+
+    assert best_of_n_choice([0.1, 0.7, 0.3]) == 1
+    assert best_of_n_choice([0.7, 0.2, 0.7]) == 0
+    assert best_of_n_choice([]) is None

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 
 import pytest
 
 from tts_eval import toy
+from tts_eval.grading import extract_answer as grading_extract
 from tts_eval.toy import MODEL_NAMES, model_path
 from tts_eval.toy.problems import (
     EVAL_SEED,
     LEVELS,
     WORKED_STYLES,
     check_steps,
-    extract_answer,
     format_prm_input,
     format_prompt,
     load_problems,
@@ -308,12 +307,16 @@ def test_training_is_reproducible(tmp_path) -> None:
     assert infos[0]["final_loss"] == infos[1]["final_loss"]
 
 
+def extract_answer(text: str) -> str | None:
+    """A toy solution's answer, read as the arith_tts task reads it."""
+    return grading_extract(text, "math")
+
+
 # --- real vLLM --------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def vllm_env() -> None:
-    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     pytest.importorskip("vllm")
 
 
@@ -321,19 +324,17 @@ def vllm_env() -> None:
 def test_vllm_small_generator_answers_in_boxed_format(vllm_env) -> None:
     """The smallest model in real vLLM: learnt the format; sampled, it both states bare answers
     and works solutions out from the problem's quantities; seeded samples reproduce."""
-    from vllm import SamplingParams
+    from tts_eval.engines import SamplingSpec
+    from tts_eval.toy.evaluate import make_engine, sample_solutions
 
-    from tts_eval.toy.evaluate import make_llm
-
-    llm = make_llm(model_path("small"))
+    engine = make_engine(model_path("small"))
     probs = make_problems(8, 2, EVAL_SEED)
     prompts = [format_prompt(p) for p in probs]
-    outs = llm.generate(prompts, SamplingParams(temperature=0.0, max_tokens=120), use_tqdm=False)
-    texts = [o.outputs[0].text for o in outs]
+    greedy = engine.generate(prompts, [SamplingSpec(temperature=0.0, max_tokens=120)] * 8)
+    texts = [g.completions[0].text for g in greedy]
     assert all(extract_answer(t) is not None for t in texts), texts
     assert all(t.strip().endswith("}") for t in texts), texts  # stops at eos after the answer
-    sp = [SamplingParams(n=16, temperature=0.8, seed=i, max_tokens=120) for i in range(len(probs))]
-    runs = [[[c.text for c in o.outputs] for o in llm.generate(prompts, sp, use_tqdm=False)]
+    runs = [sample_solutions(engine, probs, n=16, temperature=0.8, seed=0, max_tokens=120)
             for _ in range(2)]
     assert runs[0] == runs[1]
     assert all(len(set(samples)) > 1 for samples in runs[0])
@@ -349,20 +350,21 @@ def test_vllm_small_generator_answers_in_boxed_format(vllm_env) -> None:
     solved = sum(any(extract_answer(t) == p["answer"] for t in samples)
                  for samples, p in zip(runs[0], probs, strict=True))
     assert solved >= 4, runs[0]
-    del llm
+    engine.close()
 
 
 @pytest.mark.vllm
 def test_vllm_prm_scores_correlate_with_correctness(vllm_env) -> None:
     """The bundled PRM in vLLM's pooling runner, on solutions the medium generator sampled:
     its scores separate right from wrong answers, and it prefers gold to corrupted solutions."""
-    from tts_eval.toy.evaluate import auroc, make_llm, prm_step_scores, sample_solutions
+    from tts_eval.metrics import auroc
+    from tts_eval.toy.evaluate import make_engine, make_scorer, prm_step_scores, sample_solutions
 
     probs = [p for level in (2, 3, 4) for p in make_problems(10, level, EVAL_SEED)]
-    generator = make_llm(model_path("medium"))
+    generator = make_engine(model_path("medium"))
     samples = sample_solutions(generator, probs, n=8, temperature=0.8, seed=0)
-    del generator
-    prm = make_llm(model_path("prm"), pooling=True)
+    generator.close()
+    prm = make_scorer(model_path("prm"))
     flat_p = [p for p, ss in zip(probs, samples, strict=True) for _ in ss]
     flat_s = [s for ss in samples for s in ss]
     scores = prm_step_scores(prm, flat_p, flat_s)
@@ -382,4 +384,4 @@ def test_vllm_prm_scores_correlate_with_correctness(vllm_env) -> None:
     assert sum(right) >= 20 and len(right) - sum(right) >= 20
     assert solution_auroc > 0.7
     assert wins > len(pairs) / 2
-    del prm
+    prm.close()

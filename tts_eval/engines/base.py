@@ -63,3 +63,17 @@ class Engine(Protocol):
         """The model's HF config (a dict, or a local model directory for exact parameter
         counts from its safetensors), for FLOPs accounting."""
         ...
+
+
+class Scorer(Protocol):
+    """What a verifier may ask of a reward model: one score per marked step of each text."""
+
+    def score_steps(self, texts: Sequence[str], step_tag: str) -> list[list[float]]:
+        """For every text, P(step is good) at each occurrence of ``step_tag`` (the token
+        the PRM was trained to judge after each step), in order."""
+        ...
+
+    @property
+    def model_config(self) -> dict[str, Any] | str:
+        """The reward model's config (as ``Engine.model_config``), to price its FLOPs."""
+        ...

@@ -43,7 +43,7 @@ class KVCachePlan:
 
     def describe(self) -> str:
         return (
-            f"tts-vllm: CPU KV cache {self.bytes / GiB:.2f} GiB ({self.tokens:,} tokens, "
+            f"tts-eval: CPU KV cache {self.bytes / GiB:.2f} GiB ({self.tokens:,} tokens, "
             f"{self.tokens // self.max_model_len} sequences of max_model_len="
             f"{self.max_model_len}), sized from the model within "
             f"{self.free_bytes / GiB:.1f} GiB free; set {ENV_SETTING}=GiB or "

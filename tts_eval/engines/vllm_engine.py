@@ -63,8 +63,8 @@ def unknown_engine_args(keys: Iterable[str], known: Iterable[str]) -> list[str]:
     return hints
 
 
-class VLLMEngine:
-    """Wraps ``vllm.LLM``. Engine arguments pass straight through to vLLM."""
+class VLLMModel:
+    """A ``vllm.LLM`` that starts on first use. Engine arguments pass straight through."""
 
     def __init__(
         self,
@@ -152,9 +152,6 @@ class VLLMEngine:
             return int(self.engine_args["max_model_len"])
         return _context_length(self.hf_config)
 
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=self.add_special_tokens))
-
     # The engine ------------------------------------------------------------------
 
     @property
@@ -171,7 +168,7 @@ class VLLMEngine:
         if _on_cpu():
             kwargs.setdefault("enable_chunked_prefill", False)
             self._size_cpu_kv_cache(kwargs)
-        log.info("tts-vllm: starting the vLLM engine for %s", self.pretrained)
+        log.info("tts-eval: starting the vLLM engine for %s", self.pretrained)
         self._llm = LLM(**{k: v for k, v in kwargs.items() if v is not None})
 
     def _size_cpu_kv_cache(self, kwargs: dict[str, Any]) -> None:
@@ -209,6 +206,13 @@ class VLLMEngine:
         core = getattr(self._llm.llm_engine, "engine_core", None)
         if core is not None:
             core.shutdown()
+
+
+class VLLMEngine(VLLMModel):
+    """Generation on a vLLM engine: every prompt of a batch in one ``generate`` call."""
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=self.add_special_tokens))
 
     def _sampling_params(self, spec: SamplingSpec, prompt_len: int):
         from vllm import SamplingParams

@@ -7,6 +7,7 @@ from tts_eval.metrics.scoring import (
     sample_correctness,
     score_record,
 )
+from tts_eval.metrics.verifier_quality import auroc
 
-__all__ = ["cost_metrics", "ks_for", "majority_at_k", "pass_at_k", "record_verdicts",
+__all__ = ["auroc", "cost_metrics", "ks_for", "majority_at_k", "pass_at_k", "record_verdicts",
            "sample_correctness", "score_record"]

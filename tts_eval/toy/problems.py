@@ -35,7 +35,6 @@ __all__ = [
     "STEP_TAG",
     "WORKED_STYLES",
     "check_steps",
-    "extract_answer",
     "format_prm_input",
     "format_prompt",
     "load_problems",
@@ -111,7 +110,6 @@ LEVELS: dict[int, Level] = {
 _STEP_RE = re.compile(
     r"^\s*(?:(?:First|Then|So|Step\s*\d+:)\s*)?(\d+)\s*([-+*/])\s*(\d+)\s*=\s*(-?\d+)\s*$"
 )
-_BOXED_RE = re.compile(r"\\boxed\{\s*(-?\d+)\s*\}")
 _ANSWER_LINE_RE = re.compile(r"^\s*The answer is \\boxed\{\s*(-?\d+)\s*\}\s*\.?\s*$")
 
 
@@ -237,12 +235,6 @@ def format_prompt(problem: dict | str) -> str:
     """The exact text a toy generator sees before its solution."""
     text = problem["problem"] if isinstance(problem, dict) else problem
     return PROMPT_TEMPLATE.format(problem=text)
-
-
-def extract_answer(text: str) -> str | None:
-    """The integer in the last ``\\boxed{...}`` of ``text`` (normalised, e.g. "044" -> "44")."""
-    found = _BOXED_RE.findall(text)
-    return str(int(found[-1])) if found else None
 
 
 def parse_step(line: str) -> tuple[int, str, int, int] | None:

@@ -458,14 +458,12 @@ def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[P
 
 def _run_eval(args: list[str]) -> dict:
     """Run ``tts_eval.toy.evaluate`` in a subprocess (vLLM spawns workers; keep them apart)."""
-    env = dict(os.environ)
-    env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = f.name
     cmd = [sys.executable, "-m", "tts_eval.toy.evaluate", *args, "--json-out", out]
     print("+", " ".join(cmd), flush=True)
     t0 = time.time()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     res = json.loads(Path(out).read_text())
     os.unlink(out)
     res["eval_seconds"] = round(time.time() - t0, 1)
