@@ -45,7 +45,7 @@ class ReplayEngine:
                            finish_reason="stop") for t in texts]))
         return out
 
-    def count_tokens(self, text):
+    def count_tokens(self, prompt, add_special_tokens=True):
         return 7
 
 
@@ -58,7 +58,7 @@ def test_majority_clusters_equivalent_answers_and_picks_the_largest():
     texts = [["\\boxed{3}", "so \\boxed{\\frac{1}{2}}", "\\boxed{0.5}", "\\boxed{3}",
               "The answer is $\\dfrac12$"]]
     engine = ReplayEngine(texts)
-    (record,) = get_strategy("majority", n=5).run(problems(1), engine)
+    (record,) = get_strategy("majority", n=5).solve(problems(1), engine)
     assert record.clusters == [0, 1, 1, 0, 1]
     assert record.chosen_index == 1  # first member of the 3-vote cluster {1/2, 0.5, 1/2}
     assert record.samples[record.chosen_index].answer is not None
@@ -75,24 +75,24 @@ def test_majority_tie_goes_to_the_answer_seen_first_and_blanks_never_win():
 def test_majority_with_no_answers_keeps_a_response_and_no_chosen_answer():
     engine = ReplayEngine([["I am not sure how to proceed with this problem, sorry.",
                             "Let me think about the triangle first and then"]])
-    (record,) = get_strategy("majority", n=2).run(problems(1, n=2), engine)
+    (record,) = get_strategy("majority", n=2).solve(problems(1, n=2), engine)
     assert record.chosen_index == 0 and record.chosen_answer is None
     assert record.clusters == [-1, -1]
 
 
 def test_choice_kind_votes_on_letters():
     engine = ReplayEngine([["Answer: B", "(C) is right", "Answer: C"]])
-    (record,) = get_strategy("majority", n=3).run(problems(1, n=3, kind="choice"), engine)
+    (record,) = get_strategy("majority", n=3).solve(problems(1, n=3, kind="choice"), engine)
     assert record.chosen_answer is not None and "C" in record.chosen_answer
 
 
 def test_greedy_forces_one_sample_at_temperature_zero_and_sample_keeps_the_first():
     engine = ReplayEngine([["\\boxed{1}", "\\boxed{2}"]])
-    (record,) = get_strategy("greedy").run(problems(1, n=2), engine)
+    (record,) = get_strategy("greedy").solve(problems(1, n=2), engine)
     assert engine.calls[0][0].n == 1 and engine.calls[0][0].temperature == 0.0
     assert len(record.samples) == 1
     engine = ReplayEngine([["\\boxed{1}", "\\boxed{2}", "\\boxed{2}"]])
-    (record,) = get_strategy("sample", n=3).run(problems(1, n=3), engine)
+    (record,) = get_strategy("sample", n=3).solve(problems(1, n=3), engine)
     assert record.chosen_index == 0 and len(record.samples) == 3
 
 
@@ -108,7 +108,7 @@ def test_unknown_strategy_and_bad_n_are_clear_errors():
 
 def test_records_carry_cost_priced_from_the_model_config():
     engine = ReplayEngine([["\\boxed{1}", "\\boxed{22}"]])
-    (record,) = get_strategy("sample", n=2).run(problems(1, n=2), engine)
+    (record,) = get_strategy("sample", n=2).solve(problems(1, n=2), engine)
     pricer = Pricer(TINY_CONFIG)
     expected = pricer.prefill(7) + pricer.sample(7, 9) + pricer.sample(7, 10)
     assert record.cost["prompt_tokens"] == 7 and record.cost["completion_tokens"] == 19
@@ -124,7 +124,7 @@ def test_budget_too_small_for_one_answer_fails_before_generating():
     engine = ReplayEngine([["\\boxed{1}"]])
     strategy = get_strategy("majority", budget=Budget(tokens=7 + 255))
     with pytest.raises(BudgetError, match="cannot buy one answer.*max_gen_toks=256.*Nothing was"):
-        strategy.run(problems(1, n=1), engine)
+        strategy.solve(problems(1, n=1), engine)
     assert engine.calls == []
     with pytest.raises(BudgetError, match="must be a positive number"):
         Budget(flops=0)
@@ -138,7 +138,7 @@ def test_budget_turns_into_rounds_of_samples_and_is_never_exceeded(budget):
     # Samples stop early (20-30 tokens of 256), so after the worst-case plan of 3 samples
     # there is room for more rounds; the strategy keeps going while a worst case fits.
     engine = ReplayEngine([["\\boxed{5} " + "x" * 20, "\\boxed{6} " + "y" * 25]])
-    (record,) = get_strategy("majority", budget=budget).run(problems(1, n=1), engine)
+    (record,) = get_strategy("majority", budget=budget).solve(problems(1, n=1), engine)
     assert record.budget["planned_samples"] == 3
     assert record.budget["rounds"] >= 2 and len(record.samples) > 3
     assert len(engine.calls) == record.budget["rounds"]

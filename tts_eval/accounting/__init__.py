@@ -2,7 +2,8 @@
 
 ``model_spec`` reads a model's shape and parameter counts from its config (``checkpoint``
 counts them exactly from safetensors headers), ``flops`` prices forward passes from that
-shape, ``budget`` turns engine token counts into a problem's Cost and checks its Budget.
+shape, ``budget`` turns engine token counts into a problem's Cost and checks its Budget,
+``meter`` keeps each problem's ledger while a strategy runs.
 Imports nothing heavy (no torch, vLLM or lm-eval).
 """
 
@@ -16,6 +17,7 @@ from tts_eval.accounting.flops import (
     scoring_flops,
     sequence_flops,
 )
+from tts_eval.accounting.meter import BudgetExceeded, Meter
 from tts_eval.accounting.model_spec import (
     ConfigLike,
     ModelSpec,
@@ -27,9 +29,11 @@ from tts_eval.accounting.model_spec import (
 __all__ = [
     "Budget",
     "BudgetError",
+    "BudgetExceeded",
     "ConfigLike",
     "Cost",
     "GenerationFlops",
+    "Meter",
     "ModelSpec",
     "ParamCount",
     "Pricer",

@@ -3,6 +3,12 @@
 Strategies never import vLLM; they batch all problems of a run into one ``generate``
 call so the engine can schedule them together (vLLM is only fast when it sees many
 requests at once) and share each prompt's KV cache across its ``n`` samples.
+
+The engine speaks tokens: a prompt is text or token ids, every completion carries its
+token ids, so continuation strategies (search steps, budget forcing) extend a sequence
+without tokenising text again. Whether the tokenizer adds special tokens (BOS) to a text
+prompt is part of each request (``SamplingSpec.add_special_tokens``): a prompt a chat
+template already rendered must not get them twice.
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ class SamplingSpec:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     extra: tuple[tuple[str, Any], ...] = field(default=())  # other vLLM SamplingParams
+    add_special_tokens: bool = True  # for text prompts; False once a chat template ran
+
+
+Prompt = str | Sequence[int]  # text, or token ids sent as they are
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class Completion:
     completion_tokens: int
     finish_reason: str | None
     cumulative_logprob: float | None = None
+    token_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,13 +60,13 @@ class Engine(Protocol):
     """What a strategy may ask of a model."""
 
     def generate(
-        self, prompts: Sequence[str], specs: Sequence[SamplingSpec]
+        self, prompts: Sequence[Prompt], specs: Sequence[SamplingSpec]
     ) -> list[Generation]:
         """Sample every prompt with its spec; one Generation per prompt, in order."""
         ...
 
-    def count_tokens(self, text: str) -> int:
-        """Tokens ``text`` takes as a prompt, exactly as ``generate`` will count it."""
+    def count_tokens(self, prompt: Prompt, add_special_tokens: bool = True) -> int:
+        """Tokens ``prompt`` takes, exactly as ``generate`` will count it."""
         ...
 
     @property

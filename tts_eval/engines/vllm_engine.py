@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from tts_eval.engines.base import Completion, Generation, SamplingSpec
+from tts_eval.engines.base import Completion, Generation, Prompt, SamplingSpec
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,6 @@ class VLLMModel:
         if data_parallel_size > 1:
             self.engine_args["data_parallel_size"] = data_parallel_size
         self._llm = None
-        # False once lm-eval applied a chat template: the template writes BOS itself.
-        self.add_special_tokens = True
 
     # What loads without the engine -------------------------------------------------
 
@@ -211,8 +209,14 @@ class VLLMModel:
 class VLLMEngine(VLLMModel):
     """Generation on a vLLM engine: every prompt of a batch in one ``generate`` call."""
 
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=self.add_special_tokens))
+    def token_ids(self, prompt: Prompt, add_special_tokens: bool = True) -> list[int]:
+        """The ids vLLM is sent for ``prompt`` (token-id prompts pass through unchanged)."""
+        if isinstance(prompt, str):
+            return self.tokenizer.encode(prompt, add_special_tokens=add_special_tokens)
+        return list(prompt)
+
+    def count_tokens(self, prompt: Prompt, add_special_tokens: bool = True) -> int:
+        return len(self.token_ids(prompt, add_special_tokens))
 
     def _sampling_params(self, spec: SamplingSpec, prompt_len: int):
         from vllm import SamplingParams
@@ -235,15 +239,14 @@ class VLLMEngine(VLLMModel):
         )
 
     def generate(
-        self, prompts: Sequence[str], specs: Sequence[SamplingSpec]
+        self, prompts: Sequence[Prompt], specs: Sequence[SamplingSpec]
     ) -> list[Generation]:
         if len(prompts) != len(specs):
             raise ValueError(f"{len(prompts)} prompts but {len(specs)} sampling specs")
         if not prompts:
             return []
-        token_ids = [
-            self.tokenizer.encode(p, add_special_tokens=self.add_special_tokens) for p in prompts
-        ]
+        token_ids = [self.token_ids(p, s.add_special_tokens)
+                     for p, s in zip(prompts, specs, strict=True)]
         llm = self.llm
         params = [self._sampling_params(s, len(t)) for s, t in zip(specs, token_ids, strict=True)]
         outputs = llm.generate(
@@ -271,6 +274,7 @@ def _to_generation(output) -> Generation:
             completion_tokens=len(c.token_ids),
             finish_reason=c.finish_reason,
             cumulative_logprob=c.cumulative_logprob,
+            token_ids=tuple(c.token_ids),
         )
         for c in sorted(output.outputs, key=lambda c: c.index)
     ]

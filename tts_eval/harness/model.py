@@ -9,6 +9,7 @@ generative task, so gsm8k & co. can be scaled too).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from lm_eval.api.instance import Instance
@@ -103,6 +104,7 @@ class TTSVLLM(TemplateLM):
             raise ValueError(f"tts-vllm: engine arguments {sorted(engine_args)} given with a "
                              "ready engine; set them where the engine was built")
         self.engine = engine
+        self.chat_template_applied = False
 
     @property
     def tokenizer(self):
@@ -130,8 +132,9 @@ class TTSVLLM(TemplateLM):
     def apply_chat_template(
         self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True
     ) -> str:
-        # The template writes BOS and friends itself: don't add them twice.
-        self.engine.add_special_tokens = False
+        # The template writes BOS and friends itself: requests built from now on must not
+        # add them twice (lm-eval applies the template to every request or to none).
+        self.chat_template_applied = True
         return self.tokenizer.apply_chat_template(
             chat_history,
             tokenize=False,
@@ -159,11 +162,12 @@ class TTSVLLM(TemplateLM):
                 context, gen_kwargs, self.defaults, n=self.strategy.n, seed=self.seed,
                 eos=eos, default_answer_kind=self.answer_kind,
             )
-            problems.append(Problem(context, spec.sampling, spec.answer_kind))
+            sampling = replace(spec.sampling, add_special_tokens=not self.chat_template_applied)
+            problems.append(Problem(context, sampling, spec.answer_kind))
             wants_record.append(spec.want_record)
         self._warn_if_identical_samples(problems)
         warm_up()  # grading workers start while the engine loads; voting needs them later
-        records = self.strategy.run(problems, self.engine)
+        records = self.strategy.solve(problems, self.engine)
         responses = []
         for request, record, want_record in zip(requests, records, wants_record, strict=True):
             response = record.to_json() if want_record else record.answer

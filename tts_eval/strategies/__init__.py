@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from tts_eval.strategies.base import Problem, Strategy
-from tts_eval.strategies.sampling import Greedy, Majority, Sample
+from tts_eval.strategies.base import Context, Problem, Strategy
+from tts_eval.strategies.sampling import Greedy, Majority, PlainSampling
 
-STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (Greedy, Sample, Majority)}
+STRATEGIES: dict[str, type[Strategy]] = {
+    cls.name: cls for cls in (Greedy, PlainSampling, Majority)
+}
 
 
 def get_strategy(name: str, **params) -> Strategy:
@@ -21,4 +23,4 @@ def get_strategy(name: str, **params) -> Strategy:
     return cls(**params)
 
 
-__all__ = ["STRATEGIES", "Problem", "Strategy", "get_strategy"]
+__all__ = ["STRATEGIES", "Context", "Problem", "Strategy", "get_strategy"]

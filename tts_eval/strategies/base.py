@@ -1,8 +1,9 @@
-"""What every test-time scaling strategy shares: batched sampling, accounting, budgets.
+"""What every test-time scaling strategy shares: batched sampling within a budget, records.
 
-A strategy turns a batch of problems into TTS records using only an engine (and,
-for verifier-guided strategies, a verifier). It never sees lm-eval or vLLM, so each
-new algorithm (beam search, DVTS, REBASE, budget forcing, ...) is one new file.
+A strategy turns a batch of problems into TTS records through three narrow things in its
+:class:`Context`: an engine (generate), a verifier (score; None when not configured) and a
+meter (each problem's ledger: afford / charge). It never sees lm-eval or vLLM, so each new
+algorithm (beam search, DVTS, REBASE, budget forcing, ...) is one new file.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from tts_eval.accounting.budget import Budget, BudgetError, Cost, Pricer
-from tts_eval.engines.base import Completion, Engine, SamplingSpec
+from tts_eval.accounting import Budget, BudgetError, Cost, Meter, Pricer
+from tts_eval.engines import Completion, Engine, SamplingSpec
 from tts_eval.grading import extract_answer
 from tts_eval.records import SampleRecord, TTSRecord
+from tts_eval.verifiers import Verifier
 
 # With a budget, samples come in rounds: each round draws as many samples as fit in the
 # budget if every one of them ran to max_tokens; samples that stop early leave room for
@@ -35,16 +37,23 @@ class Problem:
 
 
 @dataclass
-class Sampled:
-    """Every sample one problem got (over one or more rounds) and what each cost."""
+class Context:
+    """What a strategy may use while it solves one batch of problems."""
+
+    engine: Engine
+    meter: Meter
+    verifier: Verifier | None = None
+
+
+@dataclass
+class ProblemDraws:
+    """Every sample one problem drew (over one or more rounds) and each sample's cost."""
 
     prompt_tokens: int
     cached_prompt_tokens: int
     completions: list[Completion] = field(default_factory=list)
     sample_costs: list[Cost] = field(default_factory=list)
-    cost: Cost = field(default_factory=Cost)
     budget: dict[str, Any] | None = None
-    model: dict[str, Any] = field(default_factory=dict)
 
 
 def round_seed(seed: int | None, round_index: int) -> int | None:
@@ -74,78 +83,83 @@ class Strategy(ABC):
         return {"n": self.n}
 
     @abstractmethod
-    def run(self, problems: Sequence[Problem], engine: Engine) -> list[TTSRecord]:
+    def run(self, problems: Sequence[Problem], ctx: Context) -> list[TTSRecord]:
         """Solve every problem; one record per problem, in order."""
+
+    def solve(
+        self, problems: Sequence[Problem], engine: Engine, verifier: Verifier | None = None
+    ) -> list[TTSRecord]:
+        """``run`` with a fresh context: this strategy's budget, priced for ``engine``."""
+        meter = Meter(Pricer(engine.model_config), self.budget, len(problems))
+        return self.run(problems, Context(engine, meter, verifier))
 
     # Sampling ----------------------------------------------------------------------
 
-    def sample_all(
-        self, problems: Sequence[Problem], engine: Engine, n: int | None = None,
+    def draw(
+        self, problems: Sequence[Problem], ctx: Context, n: int | None = None,
         **overrides: Any,
-    ) -> list[Sampled]:
+    ) -> list[ProblemDraws]:
         """Up to ``n`` samples per problem in batched engine calls, within the budget.
 
         Without a budget: one engine call, ``n`` samples per prompt sharing its prefix.
         """
         n = n or self.n
-        pricer = Pricer(engine.model_config)
         specs = [replace(p.sampling, **overrides) for p in problems]
         prompts = [p.prompt for p in problems]
-        if not self.budget.is_set:
-            generations = engine.generate(prompts, [replace(s, n=n) for s in specs])
-            model = pricer.model_info()
-            results = []
-            for generation in generations:
-                sampled = Sampled(generation.prompt_tokens, generation.cached_prompt_tokens,
-                                  cost=pricer.prefill(generation.prompt_tokens), model=model)
-                self._add(sampled, generation.completions, pricer)
-                results.append(sampled)
-            return results
-        return self._sample_within_budget(prompts, specs, engine, pricer, n)
+        if not ctx.meter.budget.is_set:
+            generations = ctx.engine.generate(prompts, [replace(s, n=n) for s in specs])
+            draws = []
+            for i, generation in enumerate(generations):
+                draw = ProblemDraws(generation.prompt_tokens, generation.cached_prompt_tokens)
+                ctx.meter.charge_prefill(i, generation.prompt_tokens)
+                self._add(i, draw, generation.completions, ctx.meter)
+                draws.append(draw)
+            return draws
+        return self._draw_within_budget(prompts, specs, ctx, n)
 
-    def _add(self, sampled: Sampled, completions: list[Completion], pricer: Pricer) -> None:
+    @staticmethod
+    def _add(i: int, draw: ProblemDraws, completions: list[Completion], meter: Meter) -> None:
         for completion in completions:
-            cost = pricer.sample(sampled.prompt_tokens, completion.completion_tokens)
-            sampled.completions.append(completion)
-            sampled.sample_costs.append(cost)
-            sampled.cost = sampled.cost + cost
+            cost = meter.charge_sample(i, draw.prompt_tokens, completion.completion_tokens)
+            draw.completions.append(completion)
+            draw.sample_costs.append(cost)
 
-    def _sample_within_budget(
-        self, prompts: list[str], specs: list[SamplingSpec], engine: Engine, pricer: Pricer,
-        n: int,
-    ) -> list[Sampled]:
-        prompt_tokens = [engine.count_tokens(p) for p in prompts]
+    def _draw_within_budget(
+        self, prompts: list[str], specs: list[SamplingSpec], ctx: Context, n: int,
+    ) -> list[ProblemDraws]:
+        meter, pricer = ctx.meter, ctx.meter.pricer
+        prompt_tokens = [ctx.engine.count_tokens(p, s.add_special_tokens)
+                         for p, s in zip(prompts, specs, strict=True)]
         prefill = [pricer.prefill(t) for t in prompt_tokens]
         worst = [pricer.sample(t, s.max_tokens) for t, s in zip(prompt_tokens, specs, strict=True)]
-        planned = [min(n, self.budget.how_many(Cost(), f, w))
-                   for f, w in zip(prefill, worst, strict=True)]
+        planned = [min(n, meter.afford(i, w, fixed=f))
+                   for i, (f, w) in enumerate(zip(prefill, worst, strict=True))]
         self._check_one_answer_fits(planned, prefill, worst, specs)
-        model = pricer.model_info()
-        results = [Sampled(t, 0, cost=f, model=model,
-                           budget={**self.budget.to_dict(), "planned_samples": k,
-                                   "planned": (f + w.times(k)).to_dict(), "rounds": 0})
-                   for t, f, w, k in zip(prompt_tokens, prefill, worst, planned, strict=True)]
+        draws = []
+        for i, (t, f, w, k) in enumerate(zip(prompt_tokens, prefill, worst, planned,
+                                             strict=True)):
+            meter.charge(i, f)
+            draws.append(ProblemDraws(t, 0, budget={
+                **self.budget.to_dict(), "planned_samples": k,
+                "planned": (f + w.times(k)).to_dict(), "rounds": 0}))
         active = list(range(len(prompts)))
         for round_index in range(MAX_BUDGET_ROUNDS):
-            wanted = {i: min(n - len(results[i].completions),
-                             self.budget.how_many(results[i].cost, Cost(), worst[i]))
+            wanted = {i: min(n - len(draws[i].completions), meter.afford(i, worst[i]))
                       for i in active}
             active = [i for i in active if wanted[i] >= 1]
             if not active:
                 break
-            generations = engine.generate(
+            generations = ctx.engine.generate(
                 [prompts[i] for i in active],
                 [replace(specs[i], n=wanted[i], seed=round_seed(specs[i].seed, round_index))
                  for i in active],
             )
             for i, generation in zip(active, generations, strict=True):
-                results[i].prompt_tokens = generation.prompt_tokens
-                results[i].cached_prompt_tokens += generation.cached_prompt_tokens
-                self._add(results[i], generation.completions, pricer)
-                results[i].budget["rounds"] = round_index + 1
-        for sampled in results:
-            assert self.budget.fits(sampled.cost), "budget accounting broke: spent past the limit"
-        return results
+                draws[i].prompt_tokens = generation.prompt_tokens
+                draws[i].cached_prompt_tokens += generation.cached_prompt_tokens
+                self._add(i, draws[i], generation.completions, meter)
+                draws[i].budget["rounds"] = round_index + 1
+        return draws
 
     def _check_one_answer_fits(self, planned, prefill, worst, specs) -> None:
         short = [i for i, k in enumerate(planned) if k < 1]
@@ -166,23 +180,26 @@ class Strategy(ABC):
     def make_record(
         self,
         problem: Problem,
-        sampled: Sampled,
+        draws: ProblemDraws,
+        ctx: Context,
+        index: int,
         chosen_index: int | None,
         clusters: list[int] | None = None,
         answers: list[str | None] | None = None,
     ) -> TTSRecord:
+        """The record of problem ``index`` of the batch; its cost is what the meter charged."""
         if answers is None:
-            answers = [extract_answer(c.text, problem.answer_kind) for c in sampled.completions]
+            answers = [extract_answer(c.text, problem.answer_kind) for c in draws.completions]
         samples = [
             SampleRecord(
                 text=c.text,
                 answer=a,
-                prompt_tokens=sampled.prompt_tokens,
+                prompt_tokens=draws.prompt_tokens,
                 completion_tokens=c.completion_tokens,
                 finish_reason=c.finish_reason,
                 flops=cost.generator_flops,
             )
-            for c, a, cost in zip(sampled.completions, answers, sampled.sample_costs, strict=True)
+            for c, a, cost in zip(draws.completions, answers, draws.sample_costs, strict=True)
         ]
         spec = problem.sampling
         return TTSRecord(
@@ -199,11 +216,11 @@ class Strategy(ABC):
             samples=samples,
             chosen_index=chosen_index,
             chosen_answer=None if chosen_index is None else answers[chosen_index],
-            prompt_tokens=sampled.prompt_tokens,
-            cached_prompt_tokens=sampled.cached_prompt_tokens,
+            prompt_tokens=draws.prompt_tokens,
+            cached_prompt_tokens=draws.cached_prompt_tokens,
             clusters=clusters,
-            cost=sampled.cost.to_dict(),
-            budget=sampled.budget,
-            model=sampled.model,
+            cost=ctx.meter.spent[index].to_dict(),
+            budget=draws.budget,
+            model=ctx.meter.pricer.model_info(),
         )
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tts_eval.accounting.budget import Budget
-from tts_eval.engines.base import Engine
+from tts_eval.accounting import Budget
 from tts_eval.grading import cluster_many, extract_answer
 from tts_eval.records import TTSRecord
-from tts_eval.strategies.base import Problem, Strategy
+from tts_eval.strategies.base import Context, Problem, Strategy
 from tts_eval.strategies.voting import majority_choice
 
 
@@ -29,28 +28,30 @@ class Greedy(Strategy):
             )
         super().__init__(1, budget)
 
-    def run(self, problems: Sequence[Problem], engine: Engine) -> list[TTSRecord]:
-        sampled = self.sample_all(problems, engine, n=1, temperature=0.0)
-        return [self.make_record(p, s, 0) for p, s in zip(problems, sampled, strict=True)]
+    def run(self, problems: Sequence[Problem], ctx: Context) -> list[TTSRecord]:
+        draws = self.draw(problems, ctx, n=1, temperature=0.0)
+        return [self.make_record(p, d, ctx, i, 0)
+                for i, (p, d) in enumerate(zip(problems, draws, strict=True))]
 
 
-class Sample(Strategy):
+class PlainSampling(Strategy):
     """n samples; the first one is the answer. Its records feed pass@k and maj@k."""
 
     name = "sample"
     choose_first = True
 
-    def run(self, problems: Sequence[Problem], engine: Engine) -> list[TTSRecord]:
-        sampled = self.sample_all(problems, engine)
-        answers = [[extract_answer(c.text, p.answer_kind) for c in s.completions]
-                   for p, s in zip(problems, sampled, strict=True)]
+    def run(self, problems: Sequence[Problem], ctx: Context) -> list[TTSRecord]:
+        draws = self.draw(problems, ctx)
+        answers = [[extract_answer(c.text, p.answer_kind) for c in d.completions]
+                   for p, d in zip(problems, draws, strict=True)]
         clusters = cluster_by_kind(problems, answers)
         records = []
-        for problem, s, a, c in zip(problems, sampled, answers, clusters, strict=True):
+        for i, (problem, d, a, c) in enumerate(zip(problems, draws, answers, clusters,
+                                                   strict=True)):
             chosen = 0 if self.choose_first else majority_choice(c)
             if chosen is None:  # nothing answered: keep the first sample as the response
                 chosen = 0
-            records.append(self.make_record(problem, s, chosen, c, a))
+            records.append(self.make_record(problem, d, ctx, i, chosen, c, a))
         return records
 
 
@@ -69,7 +70,7 @@ def cluster_by_kind(
     return out
 
 
-class Majority(Sample):
+class Majority(PlainSampling):
     """Self-consistency: the most common final answer among n samples."""
 
     name = "majority"
