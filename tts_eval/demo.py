@@ -19,10 +19,9 @@ from pathlib import Path
 
 LEVELS = range(1, 6)
 DEFAULT_TEMPERATURE = 0.8  # what the toy models were measured at (TRAINING.json)
-# What every demo run shares besides the model and the strategy (the toy models' prompts
-# and solutions fit in 512 tokens; eager mode starts the engine in ~30 s on CPU).
+# What every demo run shares besides the model and the strategy; the engine arguments are
+# the toy world's (toy/evaluate.py: contexts of 512 tokens, eager mode).
 SAMPLING_ARGS = {"max_gen_toks": 160, "seed": 0}
-ENGINE_ARGS = {"max_model_len": 512, "enforce_eager": True}
 
 
 class Progress:
@@ -104,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tts_eval.harness.evaluate import evaluate, task_manager
     from tts_eval.harness.model import TTSVLLM
+    from tts_eval.toy.evaluate import ENGINE_ARGS
 
     out = Path(args.out)
     runs_dir = out / "runs"

@@ -18,91 +18,48 @@ from lm_eval.api.model import TemplateLM
 from tts_eval.accounting.budget import Budget
 from tts_eval.engines import Engine
 from tts_eval.grading import KINDS, warm_up
+from tts_eval.harness.model_args import ModelArgs
 from tts_eval.harness.requests import SamplingDefaults, resolve_request
 from tts_eval.strategies import Problem, get_strategy
 
 log = logging.getLogger(__name__)
 
-# model_args read by tts-vllm itself; any other key must be a vLLM engine argument.
-ENGINE_ARGS = {
-    "pretrained", "revision", "tokenizer", "dtype", "tensor_parallel_size",
-    "data_parallel_size", "gpu_memory_utilization", "max_model_len", "enforce_eager",
-    "trust_remote_code", "seed", "enable_prefix_caching",
-}
-TTS_ARGS = {"strategy", "n", "temperature", "top_p", "top_k", "max_gen_toks", "answer_kind",
-            "budget_tokens", "budget_flops"}
-# lm-eval passes these to every model (from --batch_size, --device, ...); vLLM batches itself.
-LM_EVAL_ARGS = {"batch_size", "max_batch_size", "device"}
-
-
-def check_model_args(args: dict[str, Any]) -> None:
-    """Reject unknown model_args before an engine starts, naming the closest valid ones."""
-    from tts_eval.engines.vllm_engine import unknown_engine_args
-
-    hints = unknown_engine_args(args, ENGINE_ARGS | TTS_ARGS | LM_EVAL_ARGS)
-    if hints:
-        raise ValueError(
-            f"tts-vllm: unknown model_args {', '.join(hints)}. Valid: "
-            f"{', '.join(sorted(ENGINE_ARGS | TTS_ARGS))}, or any vLLM engine argument."
-        )
-
 
 class TTSVLLM(TemplateLM):
     """lm-eval model ``tts-vllm``: vLLM generation + a test-time scaling strategy."""
 
-    def __init__(
-        self,
-        pretrained: str,
-        strategy: str = "greedy",
-        n: int | None = None,
-        budget_tokens: float | None = None,
-        budget_flops: float | None = None,
-        temperature: float = 0.8,
-        top_p: float = 1.0,
-        top_k: int = 0,
-        max_gen_toks: int = 2048,
-        answer_kind: str = "math",
-        seed: int = 0,
-        batch_size: Any = None,
-        max_batch_size: Any = None,
-        device: Any = None,
-        engine: Engine | None = None,
-        **engine_args: Any,
-    ) -> None:
-        """``engine``: run on an engine another TTSVLLM already started (the demo runs
-        several strategies on one model) instead of building one from ``engine_args``."""
-        super().__init__()
-        check_model_args(engine_args)
-        if answer_kind not in KINDS:
-            raise ValueError(f"tts-vllm: answer_kind={answer_kind!r}; valid: {', '.join(KINDS)}")
-        # Build the strategy first: a bad strategy name, n or budget fails before vLLM starts.
-        budget = Budget(
-            tokens=None if budget_tokens is None else float(budget_tokens),
-            flops=None if budget_flops is None else float(budget_flops),
-        )
-        self.strategy = get_strategy(str(strategy), n=None if n is None else int(n),
-                                     budget=budget)
-        self.defaults = SamplingDefaults(
-            temperature=float(temperature),
-            top_p=float(top_p),
-            top_k=int(top_k),
-            max_gen_toks=int(max_gen_toks),
-        )
-        if self.defaults.max_gen_toks < 1:
-            raise ValueError(f"tts-vllm: max_gen_toks must be >= 1, got {max_gen_toks}")
-        self.answer_kind = answer_kind
-        self.seed = int(seed)
+    def __init__(self, engine: Engine | None = None, **model_args: Any) -> None:
+        """``model_args``: the keys of :class:`ModelArgs` and any vLLM engine argument.
 
-        self.pretrained = str(pretrained)
+        ``engine``: run on an engine another TTSVLLM already started (the demo runs several
+        strategies on one model) instead of building one from the engine arguments.
+        """
+        super().__init__()
+        # Every argument is checked before anything loads: a bad strategy name, n, budget or
+        # key fails in seconds, and vLLM starts only on the first generate call.
+        args, vllm_args = ModelArgs.parse(model_args)
+        if args.answer_kind not in KINDS:
+            raise ValueError(f"tts-vllm: answer_kind={args.answer_kind!r}; valid: "
+                             f"{', '.join(KINDS)}")
+        if args.max_gen_toks < 1:
+            raise ValueError(f"tts-vllm: max_gen_toks must be >= 1, got {args.max_gen_toks}")
+        budget = Budget(tokens=args.budget_tokens, flops=args.budget_flops)
+        self.strategy = get_strategy(args.strategy, n=args.n, budget=budget)
+        self.defaults = SamplingDefaults(temperature=args.temperature, top_p=args.top_p,
+                                         top_k=args.top_k, max_gen_toks=args.max_gen_toks)
+        self.args = args
+        self.answer_kind = args.answer_kind
+        self.seed = args.seed
+        self.pretrained = args.pretrained
         if engine is None:
             from tts_eval.engines.vllm_engine import VLLMEngine
 
-            # Nothing starts yet: vLLM starts on the first generate call, so errors in the
-            # tasks' data or the budget come first, in seconds.
-            engine = VLLMEngine(self.pretrained, seed=self.seed, **engine_args)
-        elif engine_args:
-            raise ValueError(f"tts-vllm: engine arguments {sorted(engine_args)} given with a "
-                             "ready engine; set them where the engine was built")
+            engine = VLLMEngine(args.pretrained, seed=args.seed, **args.engine_args(),
+                                **vllm_args)
+        elif args.engine_args() or vllm_args:
+            given = sorted({**args.engine_args(), **vllm_args})
+            raise ValueError(f"tts-vllm: engine arguments {given} given with a ready engine; "
+                             "set them where the engine was built")
         self.engine = engine
         self.chat_template_applied = False
 

@@ -1,0 +1,145 @@
+"""Every ``--model_args`` key of tts-vllm, declared once: type, default, meaning.
+
+Validation, the "did you mean" hint for a misspelt key and the README's model_args table
+all come from :class:`ModelArgs` (a test fails when the README's table and this class
+differ). Keys that are not declared here must be vLLM engine arguments; vLLM's own names
+are checked inside ``engines/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+# lm-eval passes these to every model (from --batch_size, --device, ...); vLLM batches itself.
+LM_EVAL_ARGS = frozenset({"batch_size", "max_batch_size", "device"})
+ENGINE = "engine"  # group of the args passed straight to vllm.LLM
+
+
+def _arg(default: Any, help: str, *, group: str = "tts", shown: str | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "group": group, "shown": shown})
+
+
+@dataclass(frozen=True)
+class ModelArgs:
+    """The arguments of ``lm_eval --model tts-vllm --model_args key=value,...``."""
+
+    pretrained: str = _arg(None, "HF model id or local directory", shown="required")
+    strategy: str = _arg("greedy", "test-time scaling strategy (below)")
+    n: int | None = _arg(None, "samples per problem",
+                         shown="`1` (with a budget: cap, default 1024)")
+    temperature: float = _arg(0.8, "sampling temperature (when the task does not set one)")
+    top_p: float = _arg(1.0, "nucleus sampling")
+    top_k: int = _arg(0, "top-k sampling (`0`: off)")
+    max_gen_toks: int = _arg(2048, "max new tokens per sample (when the task does not set one)")
+    answer_kind: str = _arg("math", "how other tasks' answers are read for voting: `math`, "
+                                    "`integer`, `choice`")
+    seed: int = _arg(0, "run seed; each request's vLLM seed is derived from (seed, prompt, "
+                        "gen_kwargs)")
+    budget_tokens: float | None = _arg(None, "per-problem token budget (prompt once + all "
+                                             "completions + verifier tokens), instead of a "
+                                             "fixed `n`")
+    budget_flops: float | None = _arg(None, "per-problem FLOPs budget (e.g. `2e14`; actual "
+                                            "FLOPs, below), instead of a fixed `n`")
+    revision: str | None = _arg(None, "model revision (branch, tag or commit)", group=ENGINE)
+    tokenizer: str | None = _arg(None, "tokenizer id or directory, if not the model's",
+                                 group=ENGINE)
+    dtype: str = _arg("auto", "weight and activation dtype", group=ENGINE)
+    tensor_parallel_size: int = _arg(1, "GPUs per model replica (tensor parallel)",
+                                     group=ENGINE)
+    data_parallel_size: int = _arg(1, "model replicas (data parallel)", group=ENGINE)
+    gpu_memory_utilization: float | None = _arg(
+        None, "share of GPU memory vLLM may use (on CPU: of the memory node)", group=ENGINE,
+        shown="vLLM's (0.9); on CPU unset: the KV cache is sized for the run")
+    kv_cache_memory_bytes: int | None = _arg(
+        None, "KV cache size in bytes", group=ENGINE,
+        shown="on CPU: sized for the run (below)")
+    max_model_len: int | None = _arg(None, "context length (prompt + generation)",
+                                     group=ENGINE, shown="the model's")
+    enforce_eager: bool = _arg(False, "skip CUDA graphs / compilation (faster start)",
+                               group=ENGINE)
+    trust_remote_code: bool = _arg(False, "run the model repository's own code", group=ENGINE)
+    enable_prefix_caching: bool = _arg(True, "share prompt KV cache across samples and "
+                                             "requests", group=ENGINE)
+
+    @classmethod
+    def names(cls, group: str | None = None) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)
+                if group is None or f.metadata["group"] == group]
+
+    @classmethod
+    def parse(cls, values: dict[str, Any]) -> tuple[ModelArgs, dict[str, Any]]:
+        """The declared args, typed and checked, and the rest (vLLM engine arguments).
+
+        Raises ValueError naming a key that is neither declared nor a vLLM engine argument
+        (with the closest valid names), or a value of the wrong type.
+        """
+        from tts_eval.engines.vllm_engine import unknown_engine_args
+
+        declared = {k: v for k, v in values.items() if k in cls.names()}
+        extra = {k: v for k, v in values.items()
+                 if k not in declared and k not in LM_EVAL_ARGS}
+        hints = unknown_engine_args(extra, cls.names())
+        if hints:
+            raise ValueError(
+                f"tts-vllm: unknown model_args {', '.join(hints)}. Valid: "
+                f"{', '.join(sorted(cls.names()))}, or any vLLM engine argument."
+            )
+        if declared.get("pretrained") in (None, ""):
+            raise ValueError("tts-vllm: model_args needs pretrained=<HF id or model directory>")
+        hints_by_name = typing.get_type_hints(cls)
+        typed = {name: _coerce(name, value, hints_by_name[name])
+                 for name, value in declared.items()}
+        return cls(**typed), extra
+
+    def engine_args(self) -> dict[str, Any]:
+        """The declared vLLM arguments that differ from vLLM's own defaults."""
+        return {name: getattr(self, name) for name in self.names(ENGINE)
+                if name != "pretrained" and getattr(self, name) != _default(name)}
+
+
+def _default(name: str) -> Any:
+    return next(f.default for f in dataclasses.fields(ModelArgs) if f.name == name)
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    """``value`` as the declared type (lm-eval already turned "16" into 16 and "True" into
+    True; Python callers may pass anything)."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if value is None and type(None) in options:
+        return None
+    target = next(t for t in options if t is not type(None))
+    if target is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise ValueError(f"tts-vllm: {name}={value!r} is not a valid bool (True or False)")
+    try:
+        if target is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        coerced = None if isinstance(value, bool) else target(value)
+    except (TypeError, ValueError):
+        coerced = None
+    if coerced is None:
+        raise ValueError(f"tts-vllm: {name}={value!r} is not a valid {target.__name__}")
+    return coerced
+
+
+def markdown_table() -> str:
+    """The README's model_args table, from the declarations above."""
+    rows = ["| arg | default | meaning |", "|---|---|---|"]
+    for f in dataclasses.fields(ModelArgs):
+        shown = f.metadata["shown"]
+        if shown is None:
+            shown = "none" if f.default is None else f"`{f.default}`"
+        meaning = f.metadata["help"]
+        if f.metadata["group"] == ENGINE:
+            meaning += "; passed to `vllm.LLM`"
+        rows.append(f"| `{f.name}` | {shown} | {meaning} |")
+    rows.append("| any other vLLM engine argument | vLLM's | passed through; an unknown key is "
+                "an error naming the closest valid ones |")
+    return "\n".join(rows)
