@@ -1,0 +1,38 @@
+"""The tasks' metric lists are the catalog's, and scoring emits exactly the catalog's names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tts_eval.metrics.catalog import metric_list_yaml, task_metrics
+from tts_eval.records import SampleRecord, TTSRecord
+
+TASKS = Path(__file__).resolve().parents[2] / "tasks"
+
+
+@pytest.mark.parametrize(("common_yaml", "max_k"), [("tts_core/_tts_common_yaml", 256),
+                                                    ("arith/_arith_common_yaml", 64)])
+def test_task_metric_lists_are_generated_from_the_catalog(common_yaml, max_k):
+    text = (TASKS / common_yaml).read_text()
+    block = text[text.index("metric_list:"):text.index("metadata:")]
+    assert block == metric_list_yaml(max_k), (
+        f"{common_yaml}: regenerate with python -m tts_eval.metrics.catalog {max_k}")
+
+
+def test_score_record_emits_the_catalog_names():
+    from tts_eval.metrics import score_record
+
+    record = TTSRecord(
+        strategy="majority", params={"n": 4}, answer_kind="math", seed=0,
+        samples=[SampleRecord(f"\\boxed{{{a}}}", a, 5, 3, "stop", flops=1.0)
+                 for a in ("1", "2", "1", "1")],
+        chosen_index=0, chosen_answer="1", prompt_tokens=5, cached_prompt_tokens=0,
+        clusters=[0, 1, 0, 0],
+        cost={"prompt_tokens": 5, "completion_tokens": 12, "verifier_tokens": 0,
+              "generator_flops": 9.0, "generator_flops_naive": 20.0, "verifier_flops": 0.0,
+              "total_tokens": 17, "total_flops": 9.0},
+        model={"params_total": 10, "params_active": 8},
+    )
+    assert set(score_record(record, "1")) == {m.name for m in task_metrics(4)}
