@@ -101,8 +101,9 @@ def test_tasks_ship_in_the_wheel(tmp_path):
     (wheel,) = tmp_path.glob("tts_lm_eval-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "tts_eval_lm_eval_hook.pth" in names
-    assert "tts_eval/_tasks/tts_core/math500_tts.yaml" in names
-    assert "tts_eval/_tasks/tts_core/utils.py" in names
+    assert "tts_eval/_tasks/math500/math500_tts.yaml" in names
+    assert "tts_eval/_tasks/_shared/_tts_common_yaml" in names
+    assert "tts_eval/_tasks/math500/utils.py" in names
     entry_points = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "[lm_eval.models]" in entry_points and "tts-vllm" in entry_points

@@ -12,7 +12,7 @@ from tts_eval.records import SampleRecord, TTSRecord
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
 
 
-@pytest.mark.parametrize(("common_yaml", "max_k"), [("tts_core/_tts_common_yaml", 256),
+@pytest.mark.parametrize(("common_yaml", "max_k"), [("_shared/_tts_common_yaml", 256),
                                                     ("arith/_arith_common_yaml", 64)])
 def test_task_metric_lists_are_generated_from_the_catalog(common_yaml, max_k):
     text = (TASKS / common_yaml).read_text()
