@@ -102,3 +102,32 @@ def test_auroc_is_the_probability_a_right_answer_outscores_a_wrong_one():
     assert auroc([0.5, 0.5], [True, False]) == 0.5  # ties count half
     assert auroc([0.3, 0.7, 0.5, 0.6], [True, True, False, False]) == 0.5
     assert auroc([0.4], [True]) is None  # one class only
+
+
+def _brute(n, k, choose, correct):
+    """Mean correctness of ``choose(subset)`` over every k-subset (indices ascending)."""
+    wins = []
+    for subset in itertools.combinations(range(n), k):
+        picked = choose(list(subset))
+        wins.append(picked is not None and correct[subset[picked]])
+    return sum(wins) / len(wins)
+
+
+def test_best_of_k_and_weighted_majority_at_k_replay_the_strategies_choices():
+    """Exact against every subset, choosing with the strategies' own functions."""
+    from tts_eval.metrics import best_of_k, weighted_majority_at_k
+    from tts_eval.strategies.voting import best_of_n_choice, weighted_majority_choice
+
+    rng = random.Random(7)
+    for _ in range(40):
+        n = rng.randint(1, 8)
+        clusters = [rng.choice([-1, 0, 1, 2]) for _ in range(n)]
+        scores = [rng.choice([0.0, 0.25, 0.5, 0.75, 1.0]) for _ in range(n)]  # ties happen
+        cluster_correct = [rng.random() < 0.5 for _ in range(3)]
+        correct = [c >= 0 and cluster_correct[c] for c in clusters]
+        for k in range(1, n + 1):
+            assert best_of_k(scores, correct, k) == pytest.approx(_brute(
+                n, k, lambda s: best_of_n_choice([scores[i] for i in s]), correct))
+            assert weighted_majority_at_k(clusters, scores, cluster_correct, k) == \
+                pytest.approx(_brute(n, k, lambda s: weighted_majority_choice(
+                    [clusters[i] for i in s], [scores[i] for i in s]), correct))

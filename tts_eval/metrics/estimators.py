@@ -45,9 +45,37 @@ def _subsets(n: int, k: int) -> np.ndarray:
 
 def majority_at_k(clusters: Sequence[int], cluster_correct: Sequence[bool], k: int) -> float:
     """Expected accuracy of a k-sample majority vote (unanswered samples never vote)."""
+    return _vote_at_k(clusters, cluster_correct, k, None, "maj")
+
+
+def weighted_majority_at_k(clusters: Sequence[int], scores: Sequence[float],
+                           cluster_correct: Sequence[bool], k: int) -> float:
+    """Expected accuracy of a k-sample vote in which each sample weighs its verifier score
+    (the choice of ``strategies.voting.weighted_majority_choice``)."""
+    if len(scores) != len(clusters):
+        raise ValueError(f"{len(scores)} scores for {len(clusters)} samples")
+    return _vote_at_k(clusters, cluster_correct, k, np.asarray(scores, dtype=float), "wmaj")
+
+
+def best_of_k(scores: Sequence[float], correct: Sequence[bool], k: int) -> float:
+    """Expected accuracy of keeping the best-scored of k samples drawn from the n (ties: the
+    earlier sample, as ``strategies.voting.best_of_n_choice``). Exact: the sample ranked r-th
+    (0 = best) is chosen when the other k - 1 come from the n - 1 - r below it."""
+    n = len(scores)
+    if len(correct) != n:
+        raise ValueError(f"{len(correct)} verdicts for {n} scores")
+    if k > n:
+        raise ValueError(f"best-of-{k} needs at least {k} samples, have {n}")
+    ranked = sorted(range(n), key=lambda i: (-scores[i], i))
+    total = math.comb(n, k)
+    return sum(math.comb(n - 1 - r, k - 1) for r, i in enumerate(ranked) if correct[i]) / total
+
+
+def _vote_at_k(clusters: Sequence[int], cluster_correct: Sequence[bool], k: int,
+               weights: np.ndarray | None, label: str) -> float:
     n = len(clusters)
     if k > n:
-        raise ValueError(f"maj@{k} needs at least {k} samples, have {n}")
+        raise ValueError(f"{label}@{k} needs at least {k} samples, have {n}")
     n_clusters = len(cluster_correct)
     if n_clusters == 0:
         return 0.0
@@ -55,10 +83,15 @@ def majority_at_k(clusters: Sequence[int], cluster_correct: Sequence[bool], k: i
     subsets = _subsets(n, k)  # (M, k) sample indices, ascending within a row
     chosen = ids[subsets]  # (M, k) cluster ids
     onehot = chosen[:, :, None] == np.arange(n_clusters)[None, None, :]  # (M, k, C)
-    counts = onehot.sum(axis=1)
+    answered = onehot.any(axis=1)  # (M, C): the cluster has a member in the subset
+    if weights is None:
+        votes = onehot.sum(axis=1)
+    else:
+        votes = np.where(onehot, weights[subsets][:, :, None], 0.0).sum(axis=1)
+    votes = np.where(answered, votes, -np.inf)
     first = np.where(onehot, subsets[:, :, None], n).min(axis=1)  # earliest member per cluster
-    top = counts.max(axis=1, keepdims=True)
-    tied_first = np.where((counts == top) & (top > 0), first, n + 1)
+    top = votes.max(axis=1, keepdims=True)
+    tied_first = np.where((votes == top) & answered, first, n + 1)
     winner = tied_first.argmin(axis=1)
-    wins = np.asarray(cluster_correct, dtype=bool)[winner] & (top[:, 0] > 0)
+    wins = np.asarray(cluster_correct, dtype=bool)[winner] & answered.any(axis=1)
     return float(wins.mean())
