@@ -126,8 +126,12 @@ def test_best_of_k_and_weighted_majority_at_k_replay_the_strategies_choices():
         cluster_correct = [rng.random() < 0.5 for _ in range(3)]
         correct = [c >= 0 and cluster_correct[c] for c in clusters]
         for k in range(1, n + 1):
-            assert best_of_k(scores, correct, k) == pytest.approx(_brute(
-                n, k, lambda s: best_of_n_choice([scores[i] for i in s]), correct))
+            def best(s, scores=scores):
+                return best_of_n_choice([scores[i] for i in s])
+
+            def weighted(s, scores=scores, clusters=clusters):
+                return weighted_majority_choice([clusters[i] for i in s], [scores[i] for i in s])
+
+            assert best_of_k(scores, correct, k) == pytest.approx(_brute(n, k, best, correct))
             assert weighted_majority_at_k(clusters, scores, cluster_correct, k) == \
-                pytest.approx(_brute(n, k, lambda s: weighted_majority_choice(
-                    [clusters[i] for i in s], [scores[i] for i in s]), correct))
+                pytest.approx(_brute(n, k, weighted, correct))
