@@ -30,26 +30,32 @@ def test_arith_tts_is_a_group_of_five_levels_in_the_training_prompt_format():
 
 
 @pytest.mark.vllm
-def test_demo_writes_runs_leaderboard_and_plot(tmp_path, bin_dir):
+def test_demo_writes_runs_leaderboard_and_plot_and_voting_beats_greedy(tmp_path, bin_dir):
+    """The main job end to end with the cheapest bundled model, and the toy world's reason to
+    exist: with a real learned model, majority@16 beats greedy decoding, through lm-eval."""
     out = tmp_path / "demo"
     proc = subprocess.run([str(bin_dir / "tts-eval"), "demo", "--out", str(out), "--models",
-                           "small", "--per-level", "3", "--n", "4"],
+                           VOTING_MODEL, "--per-level", "20", "--n", "16"],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    assert "[3/3]" in proc.stdout or "[4/4]" in proc.stdout  # progress lines
-    for run, strategy in (("small-greedy", "greedy"), ("small-majority4", "majority")):
+    assert "[3/3]" in proc.stdout  # progress lines
+    accuracy = {}
+    for run, strategy in (("small-greedy", "greedy"), ("small-majority16", "majority")):
         (results,) = (out / "runs" / run).rglob("results_*.json")
         assert len(list((out / "runs" / run).rglob("samples_arith_tts_l*.jsonl"))) == 5
+        data = json.loads(results.read_text())
         # The run names its model and every argument, as an lm_eval CLI run does.
-        config = json.loads(results.read_text())["config"]
-        assert config["model"] == "tts-vllm"
-        assert config["model_args"] == {
-            "pretrained": str(model_path("small")), "strategy": strategy,
-            **({"n": 4} if strategy == "majority" else {}), "temperature": DEMO_TEMPERATURE,
+        assert data["config"]["model"] == "tts-vllm"
+        assert data["config"]["model_args"] == {
+            "pretrained": str(model_path(VOTING_MODEL)), "strategy": strategy,
+            **({"n": 16} if strategy == "majority" else {}), "temperature": DEMO_TEMPERATURE,
             "max_gen_toks": 160, "seed": 0, "max_model_len": 512, "enforce_eager": True,
         }
+        levels = ("arith_tts_l2", "arith_tts_l3")
+        accuracy[strategy] = sum(data["results"][t]["acc,none"] for t in levels) / 2
+    assert accuracy["majority"] >= accuracy["greedy"] + 0.15, accuracy
     table = (out / "leaderboard.md").read_text()
-    for needle in ("small-greedy", "small-majority4", "FLOPs/problem", "L5 %"):
+    for needle in ("small-greedy", "small-majority16", "FLOPs/problem", "L5 %"):
         assert needle in table
     assert table.strip("`\n") in proc.stdout
     png = out / "scaling.png"
@@ -61,30 +67,3 @@ def test_demo_rejects_an_unknown_model(tmp_path, bin_dir):
                            "--models", "huge"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "huge" in proc.stderr and "small" in proc.stderr and "Traceback" not in proc.stderr
-
-
-
-
-@pytest.mark.vllm
-def test_majority_voting_beats_greedy_with_a_bundled_model():
-    """The toy world's reason to exist: with a real learned model, test-time compute buys
-    accuracy. Majority@16 over sampled solutions beats greedy decoding, through lm-eval."""
-    import lm_eval
-    from lm_eval.tasks import TaskManager
-
-    from tts_eval.harness.model import TTSVLLM
-    from tts_eval.strategies import get_strategy
-
-    tasks = ["arith_tts_l2", "arith_tts_l3"]
-    lm = TTSVLLM(pretrained=str(model_path(VOTING_MODEL)), temperature=DEMO_TEMPERATURE,
-                 max_gen_toks=160, enforce_eager=True, max_model_len=512, seed=0)
-    accuracy = {}
-    try:
-        for strategy in (get_strategy("greedy"), get_strategy("majority", n=16)):
-            lm.strategy = strategy
-            results = lm_eval.simple_evaluate(model=lm, tasks=tasks, limit=40,
-                                              task_manager=TaskManager(), verbosity="WARNING")
-            accuracy[strategy.name] = sum(results["results"][t]["acc,none"] for t in tasks) / 2
-    finally:
-        lm.engine.close()
-    assert accuracy["majority"] >= accuracy["greedy"] + 0.15, accuracy
