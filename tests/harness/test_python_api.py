@@ -92,15 +92,15 @@ def test_budget_flops_is_never_exceeded_and_costs_match_compute(lm, tiny_model):
     finally:
         lm.strategy = original
     for tokens, record in zip(prompt_tokens, records, strict=True):
-        assert record.cost["total_flops"] <= budget.flops
+        assert record.cost.total_flops <= budget.flops
         assert record.budget["planned_samples"] >= 3
         assert len(record.samples) >= record.budget["planned_samples"]
         expected = pricer.prefill(tokens)
         for sample in record.samples:
             expected = expected + pricer.sample(tokens, sample.completion_tokens)
-        assert record.cost["generator_flops"] == pytest.approx(expected.generator_flops)
-        assert record.cost["completion_tokens"] == sum(s.completion_tokens for s in record.samples)
-    assert records[0].model["params_total"] == count_params(str(tiny_model)).total
+        assert record.cost.generator_flops == pytest.approx(expected.generator_flops)
+        assert record.cost.completion_tokens == sum(s.completion_tokens for s in record.samples)
+    assert records[0].model.params_total == count_params(str(tiny_model)).total
 
 
 def test_budget_below_one_answer_is_a_clear_error(tiny_model):

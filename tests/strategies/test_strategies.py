@@ -111,13 +111,13 @@ def test_records_carry_cost_priced_from_the_model_config():
     (record,) = get_strategy("sample", n=2).solve(problems(1, n=2), engine)
     pricer = Pricer(TINY_CONFIG)
     expected = pricer.prefill(7) + pricer.sample(7, 9) + pricer.sample(7, 10)
-    assert record.cost["prompt_tokens"] == 7 and record.cost["completion_tokens"] == 19
-    assert record.cost["generator_flops"] == pytest.approx(expected.generator_flops)
-    assert record.cost["generator_flops_naive"] > record.cost["generator_flops"]
-    assert record.cost["total_flops"] == record.cost["generator_flops"]
+    assert record.cost.prompt_tokens == 7 and record.cost.completion_tokens == 19
+    assert record.cost.generator_flops == pytest.approx(expected.generator_flops)
+    assert record.cost.generator_flops_naive > record.cost.generator_flops
+    assert record.cost.total_flops == record.cost.generator_flops
     assert [s.flops for s in record.samples] == [pricer.sample(7, 9).generator_flops,
                                                   pricer.sample(7, 10).generator_flops]
-    assert record.model["params_total"] > record.model["params_active"] > 0
+    assert record.model.params_total > record.model.params_active > 0
 
 
 def test_budget_too_small_for_one_answer_fails_before_generating():
@@ -155,8 +155,8 @@ def _cost(record):
     from tts_eval.accounting.budget import Cost
 
     c = record.cost
-    return Cost(c["prompt_tokens"], c["completion_tokens"], c["verifier_tokens"],
-                c["generator_flops"], c["generator_flops_naive"], c["verifier_flops"])
+    return Cost(c.prompt_tokens, c.completion_tokens, c.verifier_tokens,
+                c.generator_flops, c.generator_flops_naive, c.verifier_flops)
 
 
 def test_weighted_majority_sums_scores_per_answer_and_ties_go_first_seen():

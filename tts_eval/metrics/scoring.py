@@ -22,20 +22,20 @@ def sample_correctness(answers: Sequence[str | None], gold: str, kind: str) -> l
 def cost_metrics(record: TTSRecord) -> dict[str, float]:
     """What the problem cost (``accounting.Cost``) and the generator's size, per problem."""
     cost, model = record.cost, record.model
-    if not cost:  # a plain-text response from another model: nothing is known
+    if cost is None:  # a plain-text response from another model: nothing is known
         return {}
     metrics = {
-        "flops": float(cost["total_flops"]),
-        "flops_run_total": float(cost["total_flops"]),  # summed over problems, not averaged
-        "flops_naive": float(cost["generator_flops_naive"] + cost["verifier_flops"]),
-        "generator_flops": float(cost["generator_flops"]),
-        "verifier_flops": float(cost["verifier_flops"]),
-        "verifier_tokens": float(cost["verifier_tokens"]),
-        "total_tokens": float(cost["total_tokens"]),
+        "flops": float(cost.total_flops),
+        "flops_run_total": float(cost.total_flops),  # summed over problems, not averaged
+        "flops_naive": float(cost.generator_flops_naive + cost.verifier_flops),
+        "generator_flops": float(cost.generator_flops),
+        "verifier_flops": float(cost.verifier_flops),
+        "verifier_tokens": float(cost.verifier_tokens),
+        "total_tokens": float(cost.total_tokens),
     }
-    if model:
-        metrics["params_total"] = float(model["params_total"])
-        metrics["params_active"] = float(model["params_active"])
+    if model is not None:
+        metrics["params_total"] = float(model.params_total)
+        metrics["params_active"] = float(model.params_active)
     return metrics
 
 

@@ -1,5 +1,13 @@
 """Records: everything one request's strategy did, kept so a run can be re-graded."""
 
-from tts_eval.records.schema import SCHEMA_VERSION, SampleRecord, TTSRecord, parse_record
+from tts_eval.records.schema import (
+    SCHEMA_VERSION,
+    CostRecord,
+    ModelRecord,
+    SampleRecord,
+    TTSRecord,
+    parse_record,
+)
 
-__all__ = ["SCHEMA_VERSION", "SampleRecord", "TTSRecord", "parse_record"]
+__all__ = ["SCHEMA_VERSION", "CostRecord", "ModelRecord", "SampleRecord", "TTSRecord",
+           "parse_record"]

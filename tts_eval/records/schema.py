@@ -29,6 +29,35 @@ class SampleRecord:
 
 
 @dataclass
+class CostRecord:
+    """What one problem spent, as the record keeps it (``accounting.Cost`` with its totals)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    verifier_tokens: int = 0
+    generator_flops: float = 0.0
+    generator_flops_naive: float = 0.0
+    verifier_flops: float = 0.0
+    total_tokens: int = 0
+    total_flops: float = 0.0
+
+
+@dataclass
+class ModelRecord:
+    """The generator's size (``accounting.ParamCount``), for rows that compare models."""
+
+    params_total: int
+    params_non_embedding: int
+    params_active: int
+    params_method: str
+    model_type: str
+
+
+def _known_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+
+
+@dataclass
 class TTSRecord:
     """One request: all samples, the chosen one, and the strategy that chose it."""
 
@@ -42,9 +71,9 @@ class TTSRecord:
     prompt_tokens: int
     cached_prompt_tokens: int
     clusters: list[int] | None = None  # answer-cluster id per sample (voting strategies)
-    cost: dict[str, Any] = field(default_factory=dict)  # tts_eval.accounting.budget.Cost.to_dict()
+    cost: CostRecord | None = None  # None: a plain-text response from another model
     budget: dict[str, Any] | None = None  # limits, planned samples and spend, rounds
-    model: dict[str, Any] = field(default_factory=dict)  # parameter counts of the generator
+    model: ModelRecord | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -75,8 +104,12 @@ class TTSRecord:
                 f"tts_record={data.get('tts_record')!r}"
             )
         samples = [SampleRecord(**s) for s in data["samples"]]
-        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "samples"}
-        return cls(samples=samples, **fields)
+        fields = {k: data[k] for k in cls.__dataclass_fields__
+                  if k in data and k not in ("samples", "cost", "model")}
+        cost = CostRecord(**_known_fields(CostRecord, data["cost"])) if data.get("cost") else None
+        model = (ModelRecord(**_known_fields(ModelRecord, data["model"])) if data.get("model")
+                 else None)
+        return cls(samples=samples, cost=cost, model=model, **fields)
 
 
 def parse_record(response: str) -> TTSRecord | None:

@@ -27,7 +27,7 @@ def _problem_curve(problem: ProblemResult, ks: list[int]) -> list[tuple[float, f
     _, clusters, cluster_correct = problem.verdicts
     n = len(record.samples)
     sample_flops = sum(s.flops or 0.0 for s in record.samples)
-    prefill_flops = record.cost["generator_flops"] - sample_flops
+    prefill_flops = (record.cost.generator_flops if record.cost else 0.0) - sample_flops
     mean_tokens = record.completion_tokens / n
     return [(majority_at_k(clusters, cluster_correct, k), prefill_flops + k * sample_flops / n,
              record.prompt_tokens + k * mean_tokens) for k in ks]

@@ -33,7 +33,7 @@ def row_for(run: Run, task: str, problems: list[ProblemResult]) -> Row:
     first = problems[0].record
     return Row(
         run=run.name, task=task, strategy=first.strategy, n=len(first.samples),
-        problems=len(problems), params_active=int(first.model.get("params_active", 0)),
+        problems=len(problems), params_active=first.model.params_active if first.model else 0,
         accuracy=sum(s["acc"] for s in scores) / len(scores),
         tokens=sum(s["total_tokens"] for s in scores) / len(scores),
         flops=sum(s["flops"] for s in scores) / len(scores),
