@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tts_eval.accounting import Cost
 from tts_eval.metrics.catalog import metric_list_yaml, task_metrics
-from tts_eval.records import CostRecord, ModelRecord, SampleRecord, TTSRecord
+from tts_eval.records import ModelRecord, SampleRecord, TTSRecord
 
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
 
@@ -30,7 +31,7 @@ def test_score_record_emits_the_catalog_names():
                  for a in ("1", "2", "1", "1")],
         chosen_index=0, chosen_answer="1", prompt_tokens=5, cached_prompt_tokens=0,
         clusters=[0, 1, 0, 0],
-        cost=CostRecord(5, 12, 0, 9.0, 20.0, 0.0, 17, 9.0),
+        cost=Cost(5, 12, 0, 9.0, 20.0, 0.0),
         model=ModelRecord(10, 9, 8, "safetensors", "qwen2"),
     )
     assert set(score_record(record, "1")) == {m.name for m in task_metrics(4)}

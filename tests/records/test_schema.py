@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tts_eval.accounting import Cost
-from tts_eval.records import CostRecord, ModelRecord, SampleRecord, TTSRecord, parse_record
+from tts_eval.records import ModelRecord, SampleRecord, TTSRecord, parse_record
 
 
 def record() -> TTSRecord:
@@ -16,7 +16,7 @@ def record() -> TTSRecord:
         samples=[SampleRecord("\\boxed{1}", "1", 5, 3, "stop", flops=1.0),
                  SampleRecord("\\boxed{2}", "2", 5, 4, "length", flops=2.0)],
         chosen_index=0, chosen_answer="1", prompt_tokens=5, cached_prompt_tokens=0,
-        clusters=[0, 1], cost=CostRecord(**cost.to_dict()),
+        clusters=[0, 1], cost=cost,
         model=ModelRecord(10, 9, 8, "safetensors", "qwen2"),
     )
 
@@ -25,7 +25,7 @@ def test_json_round_trip_gives_the_same_typed_record():
     original = record()
     again = parse_record(original.to_json())
     assert again == original
-    assert isinstance(again.cost, CostRecord) and isinstance(again.model, ModelRecord)
+    assert isinstance(again.cost, Cost) and isinstance(again.model, ModelRecord)
 
 
 def test_the_json_cost_holds_exactly_what_accounting_writes():

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tts_eval.records import CostRecord, SampleRecord, TTSRecord
+from tts_eval.accounting import Cost
+from tts_eval.records import SampleRecord, TTSRecord
 from tts_eval.report.curves import accuracy_at, break_even, run_curve
 from tts_eval.report.runs import RunError, load_run
 
@@ -24,7 +25,7 @@ def write_run(folder: Path, task: str, problems: list[tuple[str, list[str]]],
             samples=[SampleRecord(f"\\boxed{{{a}}}", a, 10, 20, "stop", flops=per_sample)
                      for a in answers],
             chosen_index=0, chosen_answer=answers[0], prompt_tokens=10, cached_prompt_tokens=0,
-            cost=CostRecord(generator_flops=prefill + n * per_sample),
+            cost=Cost(generator_flops=prefill + n * per_sample),
         )
         lines.append(json.dumps({"doc_id": doc_id, "target": gold,
                                  "resps": [[record.to_json()]]}))

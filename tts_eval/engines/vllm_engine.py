@@ -150,6 +150,12 @@ class VLLMModel:
             return int(self.engine_args["max_model_len"])
         return _context_length(self.hf_config)
 
+    def token_ids(self, prompt: Prompt, add_special_tokens: bool = True) -> list[int]:
+        """The ids vLLM is sent for ``prompt`` (token-id prompts pass through unchanged)."""
+        if isinstance(prompt, str):
+            return self.tokenizer.encode(prompt, add_special_tokens=add_special_tokens)
+        return list(prompt)
+
     # The engine ------------------------------------------------------------------
 
     @property
@@ -208,12 +214,6 @@ class VLLMModel:
 
 class VLLMEngine(VLLMModel):
     """Generation on a vLLM engine: every prompt of a batch in one ``generate`` call."""
-
-    def token_ids(self, prompt: Prompt, add_special_tokens: bool = True) -> list[int]:
-        """The ids vLLM is sent for ``prompt`` (token-id prompts pass through unchanged)."""
-        if isinstance(prompt, str):
-            return self.tokenizer.encode(prompt, add_special_tokens=add_special_tokens)
-        return list(prompt)
 
     def count_tokens(self, prompt: Prompt, add_special_tokens: bool = True) -> int:
         return len(self.token_ids(prompt, add_special_tokens))

@@ -41,7 +41,7 @@ class VLLMScorer(VLLMModel):
         if not texts:
             return []
         tag_id = self.step_tag_id(step_tag)
-        token_ids = [self.tokenizer.encode(t, add_special_tokens=True) for t in texts]
+        token_ids = [self.token_ids(t) for t in texts]
         outputs = self.llm.encode([{"prompt_token_ids": t} for t in token_ids],
                                   pooling_task="token_classify",
                                   pooling_params=PoolingParams(step_tag_id=tag_id),

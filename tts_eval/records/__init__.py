@@ -2,12 +2,11 @@
 
 from tts_eval.records.schema import (
     SCHEMA_VERSION,
-    CostRecord,
     ModelRecord,
     SampleRecord,
     TTSRecord,
     parse_record,
 )
 
-__all__ = ["SCHEMA_VERSION", "CostRecord", "ModelRecord", "SampleRecord", "TTSRecord",
+__all__ = ["SCHEMA_VERSION", "ModelRecord", "SampleRecord", "TTSRecord",
            "parse_record"]

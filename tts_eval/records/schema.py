@@ -12,6 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tts_eval.accounting import Cost
+
 SCHEMA_VERSION = 1
 
 
@@ -26,20 +28,6 @@ class SampleRecord:
     finish_reason: str | None
     score: float | None = None  # verifier score, for verifier-guided strategies
     flops: float | None = None  # this sample's decode FLOPs (its prompt's prefill is shared)
-
-
-@dataclass
-class CostRecord:
-    """What one problem spent, as the record keeps it (``accounting.Cost`` with its totals)."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    verifier_tokens: int = 0
-    generator_flops: float = 0.0
-    generator_flops_naive: float = 0.0
-    verifier_flops: float = 0.0
-    total_tokens: int = 0
-    total_flops: float = 0.0
 
 
 @dataclass
@@ -71,7 +59,7 @@ class TTSRecord:
     prompt_tokens: int
     cached_prompt_tokens: int
     clusters: list[int] | None = None  # answer-cluster id per sample (voting strategies)
-    cost: CostRecord | None = None  # None: a plain-text response from another model
+    cost: Cost | None = None  # None: a plain-text response from another model
     budget: dict[str, Any] | None = None  # limits, planned samples and spend, rounds
     model: ModelRecord | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -89,6 +77,8 @@ class TTSRecord:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        if self.cost is not None:
+            data["cost"] = self.cost.to_dict()  # with its totals, for readers of the JSON
         data = {"tts_record": SCHEMA_VERSION, "answer": self.answer, **data}
         data["completion_tokens"] = self.completion_tokens
         return data
@@ -106,7 +96,7 @@ class TTSRecord:
         samples = [SampleRecord(**s) for s in data["samples"]]
         fields = {k: data[k] for k in cls.__dataclass_fields__
                   if k in data and k not in ("samples", "cost", "model")}
-        cost = CostRecord(**_known_fields(CostRecord, data["cost"])) if data.get("cost") else None
+        cost = Cost(**_known_fields(Cost, data["cost"])) if data.get("cost") else None
         model = (ModelRecord(**_known_fields(ModelRecord, data["model"])) if data.get("model")
                  else None)
         return cls(samples=samples, cost=cost, model=model, **fields)

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from tts_eval.accounting import Budget, BudgetError, Cost, Meter, Pricer
 from tts_eval.engines import Completion, Engine, SamplingSpec
 from tts_eval.grading import extract_answer
-from tts_eval.records import CostRecord, ModelRecord, SampleRecord, TTSRecord
+from tts_eval.records import ModelRecord, SampleRecord, TTSRecord
 from tts_eval.verifiers import Verifier
 
 # With a budget, samples come in rounds: each round draws as many samples as fit in the
@@ -219,7 +219,7 @@ class Strategy(ABC):
             prompt_tokens=draws.prompt_tokens,
             cached_prompt_tokens=draws.cached_prompt_tokens,
             clusters=clusters,
-            cost=CostRecord(**ctx.meter.spent[index].to_dict()),
+            cost=ctx.meter.spent[index],
             budget=draws.budget,
             model=ModelRecord(**ctx.meter.pricer.model_info()),
         )
