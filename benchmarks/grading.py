@@ -1,6 +1,6 @@
-"""Benchmark: tts_eval.grading.grade_many vs Math-Verify on a realistic 500 x 64 workload.
+"""Benchmark: tts_eval's grader against Math-Verify on a realistic 500 x 32 workload.
 
-The workload mimics a MATH-500 run with 64 samples per problem: every response is a long
+The workload mimics a MATH-500 run with 32 samples per problem: every response is a long
 reasoning text (the problem's own reference solution, made unique per sample) ending in a
 final answer stated in one of the usual forms (``\\boxed{}``, "Final Answer: The final answer
 is $X$. I hope it is correct.", "the answer is X", a closing ``$X$``). Answers repeat the way
@@ -8,14 +8,19 @@ sampled answers do: the correct answer in several notations, a few near misses, 
 and some responses with no answer. Each response carries a construction label (correct
 notation or not), so both graders can also be checked against the truth.
 
-Reports pairs/s of ``grade_many`` (cold start: worker start-up included) and of
-``math_verify.parse`` + ``math_verify.verify`` per pair (gold parsed once per problem, which
-favours Math-Verify), the speed ratio, and both graders' agreement with the labelled set
-shared/data/answer_equivalence.jsonl.
+Reports two ratios to Math-Verify's ``parse`` + ``verify`` per pair (gold parsed once per
+problem, which favours Math-Verify), both measured in the same run:
 
-Run from the repository root::
+* fresh process: a re-grading job as a user runs it, ``tts-eval grade FILE`` against a script
+  doing Math-Verify on the same file, each a whole process (imports, worker start-up and
+  warm-up included on both sides);
+* steady state: inside one process with everything imported and the grading workers warm.
 
-    .venv/bin/python benchmarks/grading.py [--problems 500] [--samples 64] [--mv-pairs 3000]
+Then both graders' agreement with the labelled set shared/data/answer_equivalence.jsonl.
+
+Run from the repository root (about 1.5 min, most of it Math-Verify)::
+
+    .venv/bin/python benchmarks/grading.py [--problems 500] [--samples 32] [--mv-pairs 3000]
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ import json
 import os
 import random
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -192,30 +199,84 @@ def labelled_agreement(data_dir: Path) -> tuple[float, float, int]:
     return ours_ok / len(rows), mv_ok / len(rows), len(rows)
 
 
-def _grading_processes_cpu(pool: object) -> float:
-    """CPU seconds used so far by the pool's zygote and workers (Linux /proc; else 0)."""
-    pids = []
-    zygote = getattr(pool, "_zygote", None)
-    if zygote is not None:
-        pids.append(zygote.process.pid)
-    pids += [w.pid for w in getattr(pool, "_idle", []) if w.pid]
-    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-    return total
+_MATH_VERIFY_SCRIPT = r"""
+import json, logging, sys, time
+from math_verify import parse, verify
+logging.getLogger("math_verify").setLevel(logging.ERROR)
+
+def wrap(answer):
+    if any(m in answer for m in ("$", "\\(", "\\[", "\\boxed")):
+        return answer
+    return f"${answer}$"
+
+golds, verdicts = {}, []
+with open(sys.argv[1], encoding="utf-8") as rows:
+    for line in rows:
+        row = json.loads(line)
+        if row["gold"] not in golds:
+            golds[row["gold"]] = parse(wrap(row["gold"]))
+        verdicts.append(bool(verify(golds[row["gold"]], parse(row["response"]))))
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    json.dump(verdicts, out)
+"""
+
+
+def _timed_process(argv: list[str]) -> float:
+    """Wall-clock seconds of one whole process, interpreter start to exit."""
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def fresh_process(pairs: list[tuple[str, str]], workdir: Path) -> tuple[float, float, list[bool]]:
+    """Re-grade the workload as a user would, once with each grader, each in a new process
+    (imports, worker start-up and warm-up included): ``tts-eval grade FILE`` against a script
+    that runs Math-Verify's ``parse`` + ``verify`` on every row (gold parsed once per problem,
+    which favours Math-Verify). Returns both times and our verdicts."""
+    rows = workdir / "samples_math500.jsonl"
+    with rows.open("w", encoding="utf-8") as handle:
+        for response, gold in pairs:
+            handle.write(json.dumps({"response": response, "gold": gold}) + "\n")
+    ours_out, mv_out = workdir / "ours.jsonl", workdir / "math_verify.json"
+    ours = _timed_process(
+        [sys.executable, "-m", "tts_eval.grading", str(rows), "--kind", "math",
+         "--out", str(ours_out)]
+    )
+    mv = _timed_process([sys.executable, "-c", _MATH_VERIFY_SCRIPT, str(rows), str(mv_out)])
+    verdicts = [json.loads(line)["correct"] for line in ours_out.open()]
+    mv_verdicts = json.loads(mv_out.read_text())
+    same = sum(a == b for a, b in zip(verdicts, mv_verdicts, strict=True)) / len(verdicts)
+    print(f"  verdicts: ours and math_verify agree on {same:.2%} of the rows")
+    return ours, mv, verdicts
+
+
+def steady_state(
+    pairs: list[tuple[str, str]], warm_pairs: list[tuple[str, str]], mv_pairs: int, seed: int
+) -> tuple[float, float, int]:
+    """In one process with everything imported and the grading workers up and warm (a
+    different workload graded first): pairs/s of ``grade_many`` and of Math-Verify."""
+    from tts_eval.grading import grade_many
+
+    grade_many(warm_pairs)  # starts and warms the workers; its verdicts are not reused
+    start = time.perf_counter()
+    grade_many(pairs)
+    ours_rate = len(pairs) / (time.perf_counter() - start)
+
+    rng = random.Random(seed)
+    sample = rng.sample(pairs, min(mv_pairs, len(pairs)))
+    math_verify_grade(sample[:50])  # imports and first parses
+    start = time.perf_counter()
+    math_verify_grade(sample)
+    mv_rate = len(sample) / (time.perf_counter() - start)
+    return ours_rate, mv_rate, len(sample)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--problems", type=int, default=500)
-    parser.add_argument("--samples", type=int, default=64)
-    parser.add_argument("--mv-pairs", type=int, default=3000, help="Math-Verify subsample")
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--samples", type=int, default=32)
+    parser.add_argument("--mv-pairs", type=int, default=3000,
+                        help="Math-Verify subsample for the steady-state rate")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     import logging
@@ -236,46 +297,21 @@ def main() -> None:
         "(other work slows the parallel grader more than the serial one)"
     )
 
-    from tts_eval.grading import grade_many
-    from tts_eval.grading.pool import get_pool
+    print("fresh process (a re-grading job: interpreter, imports and start-up included):")
+    with tempfile.TemporaryDirectory() as tmp:
+        ours_s, mv_s, verdicts = fresh_process(pairs, Path(tmp))
+    print(f"  tts-eval grade: {ours_s:.1f} s; math_verify parse+verify: {mv_s:.1f} s; "
+          f"ratio {mv_s / ours_s:.1f}x")
 
-    start = time.perf_counter()
-    cpu_start = time.process_time()
-    ours = grade_many(pairs, workers=args.workers)
-    ours_time = time.perf_counter() - start
-    ours_cpu = time.process_time() - cpu_start + _grading_processes_cpu(get_pool())
-    ours_rate = len(pairs) / ours_time
-    print(
-        f"tts_eval.grade_many: {ours_time:.1f} s, {ours_rate:,.0f} pairs/s "
-        f"(cold start, worker start-up included); CPU {ours_cpu:.1f} s in all processes"
-    )
+    known = [i for i, label in enumerate(labels) if label is not None]
+    truth = sum(verdicts[i] == labels[i] for i in known) / len(known)
+    print(f"  ours agrees with the construction labels on {truth:.2%} of {len(known)} rows")
 
-    rng = random.Random(args.seed + 1)
-    sample_idx = sorted(rng.sample(range(len(pairs)), min(args.mv_pairs, len(pairs))))
-    sample = [pairs[i] for i in sample_idx]
-    start = time.perf_counter()
-    cpu_start = time.process_time()
-    mv = math_verify_grade(sample)
-    mv_time = time.perf_counter() - start
-    mv_cpu = (time.process_time() - cpu_start) * len(pairs) / len(sample)
-    mv_rate = len(sample) / mv_time
-    note = "" if len(sample) == len(pairs) else f" (random subsample of {len(sample)} pairs)"
-    print(f"math_verify parse+verify per pair: {mv_time:.1f} s, {mv_rate:,.1f} pairs/s{note}")
-    print(
-        f"speed ratio: {ours_rate / mv_rate:.1f}x wall-clock; CPU for all {len(pairs)} pairs: "
-        f"ours {ours_cpu:.1f} s, math_verify {mv_cpu:.0f} s (extrapolated), "
-        f"{mv_cpu / ours_cpu:.1f}x"
-    )
-
-    known = [i for i in sample_idx if labels[i] is not None]
-    ours_truth = sum(ours[i].correct == labels[i] for i in known) / len(known)
-    mv_by_idx = dict(zip(sample_idx, mv, strict=True))
-    mv_truth = sum(mv_by_idx[i] == labels[i] for i in known) / len(known)
-    same = sum(ours[i].correct == mv_by_idx[i] for i in sample_idx) / len(sample_idx)
-    print(
-        f"on the subsample: verdicts agree with the construction labels: ours "
-        f"{ours_truth:.2%}, math_verify {mv_truth:.2%}; ours vs math_verify {same:.2%}"
-    )
+    print("steady state (one process, imports done, workers up and warm):")
+    warm, _ = build_workload(problems, 2, args.seed + 2)
+    ours_rate, mv_rate, mv_n = steady_state(pairs, warm, args.mv_pairs, args.seed + 1)
+    print(f"  grade_many: {ours_rate:,.0f} pairs/s; math_verify: {mv_rate:,.1f} pairs/s "
+          f"(random subsample of {mv_n}); ratio {ours_rate / mv_rate:.1f}x")
 
     ours_acc, mv_acc, n = labelled_agreement(data)
     print(f"labelled set ({n} pairs): agreement ours {ours_acc:.2%}, math_verify {mv_acc:.2%}")
