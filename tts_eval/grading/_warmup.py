@@ -1,11 +1,11 @@
-"""Typical answers parsed once when the grading process starts.
+"""Typical answers parsed by a zygote started ahead of need (``grading.warm_up()``).
 
 The ANTLR parser behind latex2sympy2_extended builds its prediction tables (DFA) lazily:
 the first parse of each construct costs milliseconds, later ones microseconds. Parsing this
-corpus once in the zygote process (see worker.py) means every worker forked from it starts
-with warm tables, instead of each worker paying the same warm-up on real answers. The pairs
-also trigger sympy's lazy imports (``solve`` pulls in ``sympy.physics.units``) before any
-timeout is running.
+corpus once in the zygote (see worker.py) means every worker forked from it starts with warm
+tables. It costs about 2.5 s, so only a zygote started while something else takes longer
+(tts-vllm's engine load) parses it; one started because a comparison is needed now does not
+(on a 16,000-response re-grade: 3.0 s without it, 5.2 s with it; benchmarks/grading.py).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from .equivalence import Prepared, decide_many, prepare
+from .equivalence import Prepared, decide_many, local_verdict, prepare
 from .extract import extract_answer, extract_math
 from .normalize import canonical_choice, canonical_integer, normalize_math
 from .pool import get_pool
@@ -83,19 +83,17 @@ def grade_many(
     return _grade_math(items, workers, timeout)
 
 
-PRESTART_MIN_PAIRS = 64
-"""Batches at least this big start the worker processes before extracting answers."""
-
-
 def _grade_math(
     items: Sequence[tuple[str | None, str | None]], workers: int | None, timeout: float
 ) -> list[Grade]:
-    if len(items) >= PRESTART_MIN_PAIRS:
-        get_pool(workers).prestart(workers)
+    """Answers decided here never wait for a worker; the first pair that needs symbolic
+    work starts one, so its start-up overlaps with extracting the rest."""
     grades: list[Grade | None] = [None] * len(items)
     todo: list[int] = []
     pairs: list[tuple[Prepared, Prepared]] = []
+    local: list[tuple[bool, str] | None] = []
     extracted: list[str | None] = []
+    started = False
     for i, (response, gold) in enumerate(items):
         try:
             answer = _extract(response, "math")
@@ -105,13 +103,19 @@ def _grade_math(
                 grades[i] = Grade(False, None, "no answer found in response")
             else:
                 pair = (prepare(gold_answer(gold)), prepare(answer))
+                verdict = local_verdict(*pair, timeout)
+                if verdict is None and not started:
+                    get_pool(workers).prestart(1)
+                    started = True
                 todo.append(i)
                 pairs.append(pair)
+                local.append(verdict)
         except Exception as exc:  # noqa: BLE001 - a grader bug must not lose the whole run
             answer = None
             grades[i] = Grade(False, None, f"internal grading error ({type(exc).__name__})")
         extracted.append(answer)
-    for i, (correct, reason) in zip(todo, decide_many(pairs, timeout, workers), strict=True):
+    decided = decide_many(pairs, timeout, workers, local)
+    for i, (correct, reason) in zip(todo, decided, strict=True):
         grades[i] = Grade(correct, extracted[i], reason)
     return [g for g in grades if g is not None]
 
@@ -201,9 +205,9 @@ def same_answer(a: str, b: str, kind: str = "math", *, timeout: float = DEFAULT_
 
 
 def warm_up(workers: int | None = None) -> None:
-    """Start the grading workers now, without waiting: a caller that will grade later
-    (tts-vllm, while its engine loads) then does not pay their ~3 s start-up in between."""
-    get_pool(workers).prestart()
+    """Start the grading workers now, without waiting, and let them warm the LaTeX parser:
+    a caller that will grade later (tts-vllm, while its engine loads) then pays neither."""
+    get_pool(workers).prestart(warm=True)
 
 
 def cluster_answers(

@@ -10,7 +10,10 @@ Order of decision for a (gold, answer) pair of the ``math`` kind:
 3. either is too large (limits.py) -> not equivalent, with the reason;
    (an answer stated as a chain, ``29 \\cdot 7 = 203``, is compared by its last side when
    the gold is not itself an equation, as Math-Verify does, by the same two rules);
-4. otherwise one symbolic comparison in a worker, shared by every pair with the same two
+4. when both are plain arithmetic (numbers, roots, pi, variables), or matrices, tuples or
+   intervals of it, whose values differ at fixed points, or a word against a number -> not
+   equivalent, decided in this process (arithmetic.py);
+5. otherwise one symbolic comparison in a worker, shared by every pair with the same two
    normalised strings (a 64-sample run repeats answers a lot) and remembered afterwards.
 
 Nothing here raises on bad input: a failed, crashed or timed-out comparison is "not
@@ -26,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .arithmetic import is_word, parts_differ, values_differ
 from .limits import size_problem
 from .normalize import (
     MAX_NORMALIZE_CHARS,
@@ -113,7 +117,29 @@ def quick_verdict(gold: Prepared, pred: Prepared) -> tuple[bool, str] | None:
             if gold.value == pred.last_value:
                 return True, "same exact value as the last side of the stated equation"
             return False, "the last side of the stated equation has a different value"
+        if {gold.shape, answer_shape(pred.last_side)} == {"one", "many"}:
+            return False, "one value against several (the last side of the stated equation)"
+    if not gold.relation:
+        # Plain arithmetic (numbers, roots, pi, variables) evaluated here: most wrong answers
+        # are disproved without a worker. Only ever "not equivalent" (arithmetic.py).
+        side = pred.last_side if pred.relation else pred.norm
+        if side is not None and values_differ(gold.norm, side):
+            if pred.relation:
+                return False, "the last side of the stated equation has a different value"
+            return False, "different value (evaluated at fixed points)"
+    elif not pred.relation and gold.key != gold.norm and not _RELATION_RE.search(gold.key):
+        # "y = 2x+3" against a plain answer: the worker compares the labelled value
+        if values_differ(gold.key, pred.norm):
+            return False, "different value (evaluated at fixed points)"
+    if parts_differ(gold.norm, pred.norm):
+        return False, "different parts (evaluated at fixed points)"
+    if (is_word(pred.norm) and _is_number(gold)) or (is_word(gold.norm) and _is_number(pred)):
+        return False, "a word is not a number"
     return None
+
+
+def _is_number(answer: Prepared) -> bool:
+    return isinstance(answer.value, tuple) and answer.value[0] == "num"
 
 
 class _VerdictCache:
@@ -154,26 +180,50 @@ def _failure_reason(payload: object, timeout: float) -> str:
     return f"comparison failed ({payload}): treated as not equivalent"
 
 
+TASKS_PER_WORKER = 32
+"""A worker more only for this many more symbolic comparisons: each new worker builds its
+own parser tables, which a handful of comparisons does not repay."""
+
+
+def local_verdict(
+    gold: Prepared, pred: Prepared, timeout: float
+) -> tuple[bool, str] | None:
+    """The verdict this process can give (quick checks, or a remembered symbolic verdict);
+    None when the pair needs a worker."""
+    verdict = quick_verdict(gold, pred)
+    if verdict is None:
+        verdict = _CACHE.get((gold.norm, pred.norm), timeout)
+    return verdict
+
+
 def decide_many(
-    pairs: Sequence[tuple[Prepared, Prepared]], timeout: float, workers: int | None = None
+    pairs: Sequence[tuple[Prepared, Prepared]],
+    timeout: float,
+    workers: int | None = None,
+    local: Sequence[tuple[bool, str] | None] | None = None,
 ) -> list[tuple[bool, str]]:
-    """Verdicts for (gold, answer) pairs, in order; symbolic work deduplicated and parallel."""
+    """Verdicts for (gold, answer) pairs, in order; symbolic work deduplicated and parallel.
+
+    ``local``: the pairs' ``local_verdict`` results, when the caller already has them.
+    Workers are started only if some pair needs one, and no more than the work needs.
+    """
     out: list[tuple[bool, str] | None] = [None] * len(pairs)
     needed: dict[tuple[str, str], list[int]] = {}
     for i, (gold, pred) in enumerate(pairs):
-        verdict = quick_verdict(gold, pred)
+        verdict = local[i] if local is not None else local_verdict(gold, pred, timeout)
         if verdict is None:
-            key = (gold.norm, pred.norm)
-            verdict = _CACHE.get(key, timeout)
-            if verdict is None:
-                needed.setdefault(key, []).append(i)
-                continue
-        out[i] = verdict
+            needed.setdefault((gold.norm, pred.norm), []).append(i)
+        else:
+            out[i] = verdict
     if needed:
         keys = sorted(needed)  # same gold next to each other: one worker parses it once
+        pool = get_pool(workers)
+        enough = max(1, -(-len(keys) // TASKS_PER_WORKER))
         try:
-            results = get_pool(workers).run(
-                [("compare", key) for key in keys], timeout=timeout, max_workers=workers
+            results = pool.run(
+                [("compare", key) for key in keys],
+                timeout=timeout,
+                max_workers=min(workers or pool.size, enough),
             )
         except Exception as exc:  # noqa: BLE001 - the caller never sees an exception
             results = [(False, f"pool error {type(exc).__name__}")] * len(keys)

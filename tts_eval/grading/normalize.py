@@ -69,7 +69,7 @@ def split_top_level(s: str, seps: str = ",") -> list[str]:
     return parts
 
 
-def _wrapped(s: str, opener: str, closer: str) -> bool:
+def wrapped_in(s: str, opener: str, closer: str) -> bool:
     """Whether the whole of ``s`` is one group opened by ``opener`` and closed by ``closer``."""
     if not (s.startswith(opener) and s.endswith(closer)) or len(s) < len(opener) + len(closer):
         return False
@@ -216,7 +216,7 @@ def _strip_delimiters(s: str) -> str:
                 t = t[len(opener) : len(t) - len(closer)].strip()
                 break
         for cmd in ("\\boxed", "\\fbox"):
-            if t.startswith(cmd + "{") and _wrapped(t[len(cmd) :], "{", "}"):
+            if t.startswith(cmd + "{") and wrapped_in(t[len(cmd) :], "{", "}"):
                 t = t[len(cmd) + 1 : -1].strip()
         if t == s:
             return t
@@ -273,10 +273,10 @@ def _strip_units(s: str) -> str:
 def _strip_outer_groups(s: str) -> str:
     """``{1,2,3}`` (a TeX group, not ``\\{...\\}``) and ``(\\frac13)`` -> the content."""
     while True:
-        if s.startswith("{") and _wrapped(s, "{", "}"):
+        if s.startswith("{") and wrapped_in(s, "{", "}"):
             s = s[1:-1].strip()
             continue
-        if s.startswith("(") and _wrapped(s, "(", ")") and len(split_top_level(s[1:-1])) == 1:
+        if s.startswith("(") and wrapped_in(s, "(", ")") and len(split_top_level(s[1:-1])) == 1:
             inner = s[1:-1].strip()
             if inner and not re.search(r"[<>=]|\\leq|\\geq|\\neq", inner):
                 s = inner
@@ -442,7 +442,7 @@ def _element(s: str) -> object | None:
     if value is not None:
         return value
     for opener, closer in (("(", ")"), ("[", "]")):
-        if s.startswith(opener) and s.endswith(closer) and _wrapped(s, opener, closer):
+        if s.startswith(opener) and s.endswith(closer) and wrapped_in(s, opener, closer):
             items = [_scalar(x) for x in split_top_level(s[1:-1])]
             if len(items) >= 2 and all(x is not None for x in items):
                 return (opener + closer, tuple(items))

@@ -9,10 +9,11 @@ exception.
 Processes: the pool starts one fresh interpreter, the *zygote* (``python -c``, not
 ``multiprocessing``: no fork of a threaded caller, and no re-import of the caller's
 ``__main__``, so a script without an ``if __name__ == "__main__"`` guard still works). The
-zygote imports sympy and warms the LaTeX parser once, then forks a worker for each socket
-the pool sends it; a new or replacement worker is ready in milliseconds and shares the warm
-state. Workers are reused for the life of the process, so their parse caches stay warm.
-Without ``fork`` (or if the zygote fails) each worker is a fresh interpreter instead.
+zygote imports sympy once (and warms the LaTeX parser when started ahead of need), then
+forks a worker for each socket the pool sends it; a new or replacement worker is ready in
+milliseconds and shares that state. Workers are reused for the life of the process, so
+their parse caches stay warm. Without ``fork`` (or if the zygote fails) each worker is a
+fresh interpreter instead.
 
 Thread-safe: several threads may call :meth:`WorkerPool.run` at once; each call borrows
 whole workers, so tasks of different calls never share a pipe.
@@ -112,11 +113,11 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
-def _launch(code: str, sock: socket.socket) -> subprocess.Popen:
-    """Start ``python -c code FD`` with ``sock`` as its only inherited descriptor."""
+def _launch(code: str, sock: socket.socket, *args: str) -> subprocess.Popen:
+    """Start ``python -c code FD ARGS`` with ``sock`` as its only inherited descriptor."""
     debug = bool(os.environ.get("TTS_EVAL_GRADING_DEBUG"))
     return subprocess.Popen(
-        [sys.executable, "-c", code, str(sock.fileno())],
+        [sys.executable, "-c", code, str(sock.fileno()), *args],
         pass_fds=(sock.fileno(),),
         stdin=subprocess.DEVNULL,
         stdout=None if debug else subprocess.DEVNULL,
@@ -129,10 +130,10 @@ def _launch(code: str, sock: socket.socket) -> subprocess.Popen:
 class _Zygote:
     """The fork server process (worker.zygote_main) and its control socket."""
 
-    def __init__(self) -> None:
+    def __init__(self, warm: bool) -> None:
         self.sock, child = socket.socketpair()
         try:
-            self.process = _launch(_ZYGOTE_CODE, child)
+            self.process = _launch(_ZYGOTE_CODE, child, *(["warm"] if warm else []))
         except BaseException:
             self.sock.close()
             raise
@@ -180,6 +181,7 @@ class WorkerPool:
         self._task_ids = itertools.count(1)
         self._zygote: _Zygote | None = None
         self._zygote_lock = threading.Lock()
+        self.warm = False  # whether a zygote started from now on parses the warm-up corpus
         self.stats = {"zygotes": 0, "started": 0, "tasks": 0, "killed_timeout": 0, "died": 0}
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -197,7 +199,7 @@ class WorkerPool:
                         if self._zygote is not None:
                             self._zygote.close()
                         try:
-                            self._zygote = _Zygote()
+                            self._zygote = _Zygote(self.warm)
                         except Exception:  # noqa: BLE001 - fall back to a fresh process
                             self._zygote = None
                             break
@@ -220,10 +222,13 @@ class WorkerPool:
         self.stats["started"] += 1
         return _Worker(process, Connection(parent_sock.detach()))
 
-    def prestart(self, count: int | None = None) -> None:
+    def prestart(self, count: int | None = None, warm: bool = False) -> None:
         """Start up to ``count`` workers now without waiting for them, so their start-up
-        (importing sympy, warming the parser) overlaps with the caller's own work."""
+        (importing sympy) overlaps with the caller's own work. ``warm``: the caller will not
+        need them for seconds, so a zygote started now also warms the LaTeX parser."""
         with self._cond:
+            if warm and self._zygote is None:
+                self.warm = True
             target = min(self.size, count or self.size)
             while self._alive < target:
                 self._alive += 1
