@@ -134,8 +134,9 @@ def test_extraction_of_non_text_is_none() -> None:
 
 def test_choice_extraction_agrees_with_published_letters() -> None:
     """Real GPQA responses of 8 API models with their authors' extracted letters. Where a
-    response states a letter, ours must agree; the authors' extractor also maps option text
-    to letters, which we deliberately do not, so the bar is on precision and coverage."""
+    response commits to a letter, ours must agree; the authors' extractor also maps option
+    text to letters and guesses a letter for hedges, which we deliberately do not, so the
+    bar is on precision and coverage (measured: 0.971 and 0.926)."""
     path = _shared_data() / "published" / "gpqa_diamond__HaveFunWithAI_gpqa_diamond_exp.jsonl.gz"
     if not path.exists():
         pytest.skip(f"shared data not found at {path}")
@@ -146,7 +147,7 @@ def test_choice_extraction_agrees_with_published_letters() -> None:
     precision = sum(o == e for o, e in found) / len(found)
     coverage = len(found) / len(rows)
     print(f"GPQA letters: precision {precision:.3f}, coverage {coverage:.3f} of {len(rows)}")
-    assert precision >= 0.95
+    assert precision >= 0.965
     assert coverage >= 0.9
 
 

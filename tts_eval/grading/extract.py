@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from .normalize import canonical_choice, canonical_integer
+from .normalize import canonical_integer
 from .types import check_kind
 
 TAIL_CHARS = 20_000
@@ -371,46 +371,9 @@ def extract_integer(text: str) -> str | None:
 
 # --------------------------------------------------------------------------- choice
 
-_LETTER = r"\(?([A-D])\)?(?![A-Za-z0-9])"
-_CHOICE_STRONG_RE = re.compile(
-    r"(?i:answer)(?i:\s++(?:is|would\s+be|will\s+be|should\s+be))?"
-    r"(?:\s|\*|:|=|\$|\\text\{|\\textbf\{|\\mathrm\{|\{|(?i:option|choice|letter)\b)*+" + _LETTER
-)
-# "... is:\n\n**B. Warm atomic medium**": a letter heading the stated option.
-_CHOICE_STATED_RE = re.compile(r"\b(?:is|are|be)\s*+:?\s*+[*_]*+\s*+\(?([A-D])[.):](?=\s)")
-_CHOICE_OPTION_RE = re.compile(r"\b(?i:option|choice)(?![sS])\s*+[:#]?\s*+" + _LETTER)
-_CHOICE_PAREN_RE = re.compile(r"\(([A-D])\)")
-_BARE_CHOICE_RE = re.compile(r"[\s*(\[]*(?:(?i:option|choice|answer)\s*:?\s*)?[A-Da-d][\s*)\].:]*")
-
 
 def extract_choice(text: str) -> str | None:
-    """A multiple-choice letter A-D. The last stated choice wins, strongest form first:
-    a box or an "answer is (C)" statement, then "option C", then a bare "(C)"; a response
-    that is only a letter is its own answer."""
-    boxed = last_boxed(text)
-    candidates: list[tuple[int, str]] = []
-    if boxed:
-        letter = canonical_choice(boxed)
-        if letter:
-            candidates.append((text.rfind("\\boxed"), letter))
-    tail = text[-TAIL_CHARS:]
-    offset = len(text) - len(tail)
-    for pattern in (_CHOICE_STRONG_RE, _CHOICE_STATED_RE):
-        candidates += [(offset + m.start(), m.group(1)) for m in pattern.finditer(tail)]
-    if candidates:
-        return max(candidates)[1]
-    options = [m.group(1) for m in _CHOICE_OPTION_RE.finditer(tail)]
-    if options:
-        return options[-1]
-    # Bare "(C)" mentions: only when one letter is mentioned; several are a discussion of
-    # the options, not a choice.
-    mentioned = {m.group(1) for m in _CHOICE_PAREN_RE.finditer(tail)}
-    if len(mentioned) == 1:
-        return mentioned.pop()
-    stripped = text.strip()
-    if len(stripped) <= 40:
-        letter = canonical_choice(stripped)
-        # Only a response that is nothing but the letter: "(A) is too small" chooses nothing.
-        if letter and _BARE_CHOICE_RE.fullmatch(re.sub(r"\\[a-z]+|[${}]", "", stripped)):
-            return letter
-    return None
+    """The multiple-choice letter A-D the response commits to (see choice.py), or None."""
+    from .choice import find_choice
+
+    return find_choice(text).letter
