@@ -108,9 +108,18 @@ CONVENTION = [
     ("i(2-i)", "1+2i", True),
     (r"-\frac{1}{2}x+\frac{3}{4}", "2x+4y-3=0", False),
     (r"y=-\frac{1}{2}x+\frac{3}{4}", "2x+4y-3=0", True),
-    # numerals in a base are numerals, not their decimal value
-    ("204", "204_5", False),
+    # a base-b gold asks for the numeral: its digits, with or without the base, not the
+    # decimal value (MATH writes 52_8 for the octal numeral 52, which is 42)
+    ("204", "204_5", True),
+    ("54", "204_5", False),
     ("4210_{7}", "4210_7", True),
+    ("52", "52_8", True),
+    ("52_{8}", "52_8", True),
+    ("(52)_8", "52_8", True),
+    ("42", "52_8", False),
+    ("101010_2", "52_8", False),  # the same number in another base is another numeral
+    ("1a", "1A_{16}", True),
+    ("52_8", "52", False),  # a base-10 gold: 52_8 is 42
     # clock times
     (r"4:30 \text{ p.m.}", r"\text{16:30}", True),
     ("1:00", "12:00", False),

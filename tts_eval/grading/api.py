@@ -293,9 +293,7 @@ def _merge_groups(
         prepared_lists.append(prepared)
         for j in range(1, len(reps)):
             for i in range(j):
-                if prepared[i].value is not None and prepared[j].value is not None:
-                    continue  # two different exact values: different answers
-                pairs.append((problem, i, j))
+                pairs.append((problem, i, j))  # exact values are decided in-process
     if not pairs:
         return roots
     verdicts = decide_many(

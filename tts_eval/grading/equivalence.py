@@ -102,6 +102,9 @@ def quick_verdict(gold: Prepared, pred: Prepared) -> tuple[bool, str] | None:
         return False, f"{which} too large to compare ({pred.too_large or gold.too_large})"
     if pred.key == gold.key:
         return True, "same after normalisation (variable labels ignored)"
+    based = _base_numeral_verdict(gold, pred)
+    if based is not None:
+        return based
     if gold.value is not None and pred.value is not None:
         if gold.value == pred.value:
             return True, "same exact value"
@@ -136,6 +139,24 @@ def quick_verdict(gold: Prepared, pred: Prepared) -> tuple[bool, str] | None:
     if (is_word(pred.norm) and _is_number(gold)) or (is_word(gold.norm) and _is_number(pred)):
         return False, "a word is not a number"
     return None
+
+
+_DIGITS_RE = re.compile(r"^[0-9A-Za-z]+$")
+
+
+def _base_numeral_verdict(gold: Prepared, pred: Prepared) -> tuple[bool, str] | None:
+    """A base-b gold (``52_8``) asks for the numeral: its digits, with or without the base
+    (``52``, ``52_{8}``), are the answer; the decimal value (``42``) is not."""
+    if not (isinstance(gold.value, tuple) and gold.value[0] == "base"):
+        return None
+    _, digits, base = gold.value
+    if isinstance(pred.value, tuple) and pred.value[0] == "base":
+        return None  # two numerals: compared as exact values
+    if not _DIGITS_RE.match(pred.key):
+        return None
+    if pred.key.upper().lstrip("0") == digits.lstrip("0"):
+        return True, f"same numeral as the base-{base} gold"
+    return False, f"not the gold's base-{base} numeral"
 
 
 def _is_number(answer: Prepared) -> bool:

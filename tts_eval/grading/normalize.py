@@ -406,7 +406,8 @@ _SLASH_FRAC_RE = re.compile(r"^([-+]?\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)$")
 _LATEX_FRAC_RE = re.compile(r"^([-+]?)\\frac\{([-+]?\d+(?:\.\d+)?)\}\{([-+]?\d+(?:\.\d+)?)\}$")
 _MIXED_RE = re.compile(r"^([-+]?)(\d+)(?:\\frac\{(\d+)\}\{(\d+)\}| (\d+)/(\d+))$")
 _CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
-_BASE_NUMBER_RE = re.compile(r"^([0-9A-F]+)_(?:\{(\d{1,2})\}|(\d))$")
+_BASE_NUMBER_RE = re.compile(r"^\(?([0-9A-F]+)\)?_(?:\{\(?(\d{1,2})\)?\}|(\d))$")
+"""MATH's base-b numerals: ``52_8``, ``52_{8}``, ``(52)_8``, ``1A_{16}``, ``52_{(8)}``."""
 _MAX_NUMBER_CHARS = 60
 
 
