@@ -76,3 +76,39 @@ def test_the_finding_names_the_rule_and_the_sentence() -> None:
     finding = find_choice("Long derivation.\nThus the incorrect statement is B. Done.")
     assert (finding.letter, finding.rule) == ("B", "answer statement")
     assert finding.sentence == "Thus the incorrect statement is B."
+
+
+OPTIONS = ["2.4 MeV", "~ 10^{-4} eV", "8", "the Golgi apparatus"]
+
+
+@pytest.mark.parametrize(
+    ("response", "letter", "why"),
+    [
+        (r"The splitting is therefore \boxed{10^{-4}\,\mathrm{eV}}.", "B", "is option B"),
+        ("Adding the two counts, the answer is 8.", "C", "is option C"),
+        (r"So the answer is $\frac{16}{2}$.", "C", "is option C"),  # equivalent value
+        ("In the end the protein is stuck in the golgi apparatus.", None, "no letter"),
+        ("The answer is the Golgi apparatus.", "D", "is option D"),
+        ("The answer is 2.4 MeV.", "A", "is option A"),
+        ("The answer is 2.4.", "A", "is option A"),  # units tolerated on either side
+        ("The answer is 7.", None, "matches no option"),
+        ("The answer is either B or C, so 8 or 2.4 MeV.", None, "hedges"),
+    ],
+)
+def test_options_named_by_their_text_or_value(response: str, letter: str | None,
+                                              why: str) -> None:
+    graded = grade(response, letter or "A", "choice", options=OPTIONS)
+    assert graded.extracted == letter, graded
+    assert why in graded.reason
+
+
+def test_an_answer_equal_to_two_options_names_neither() -> None:
+    graded = grade("The answer is 8.", "A", "choice", options=["8", "8.0", "9", "10"])
+    assert graded.extracted is None and "matches options A, B" in graded.reason
+
+
+def test_options_must_align_with_pairs() -> None:
+    from tts_eval.grading import grade_many
+
+    with pytest.raises(ValueError, match="one list of option texts"):
+        grade_many([("A", "A"), ("B", "B")], "choice", options=[["1", "2", "3", "4"]])

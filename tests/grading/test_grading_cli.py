@@ -69,7 +69,7 @@ def test_lm_eval_samples_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert [v["index"] for v in verdicts] == [0, 1, 2]
     assert [v["correct"] for v in verdicts] == [True, True, False]
     assert [v["extracted"] for v in verdicts] == ["0.5", "4", "3"]
-    assert all(set(v) == {"index", "extracted", "correct", "reason"} for v in verdicts)
+    assert all(set(v) == {"index", "extracted", "correct", "reason", "evidence"} for v in verdicts)
     summary = capsys.readouterr().out
     assert "2/3 correct" in summary and "0.6667" in summary
 
@@ -173,3 +173,45 @@ def test_module_entry_point_never_prints_a_traceback(tmp_path: Path) -> None:
         )
         assert proc.returncode == 2
         assert "Traceback" not in proc.stderr and proc.stderr.startswith("error:")
+
+
+def test_explain_names_the_rule_and_the_sentence_per_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    samples = _write_jsonl(
+        tmp_path / "samples_gpqa_diamond_tts.jsonl",
+        [
+            {"response": "Weighing it all, the correct option is **C**.", "gold": "C"},
+            {"response": "The answer is either B or D, I cannot tell.", "gold": "B"},
+            {"response": "So the gap is \\boxed{10^{-4} \\text{ eV}}.", "gold": "D",
+             "options": ["10^{-9} eV", "10^{-11} eV", "10^{-8} eV", "10^{-4} eV"]},
+        ],
+    )
+    assert main([str(samples), "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "row 0: correct; answer 'C'; gold 'C'; same choice (answer statement)" in out
+    assert 'from: "Weighing it all, the correct option is **C**."' in out
+    assert "row 1: wrong; no answer; gold 'B'; no choice: hedges between letters" in out
+    assert "row 2: correct; answer 'D'; gold 'D'; same choice (stated answer" in out
+    assert "2/3 correct" in out
+
+
+def test_published_rows_fall_back_to_extracted_and_report_per_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Files that keep only the extracted answer (response null) and name their model."""
+    samples = _write_jsonl(
+        tmp_path / "published_math.jsonl",
+        [
+            {"model": "big", "gold": "52_8", "response": None, "extracted": "\\boxed{52}"},
+            {"model": "big", "gold": "\\frac12", "response": None, "extracted": "0.5"},
+            {"model": "small", "gold": "52_8", "response": None, "extracted": "\\boxed{42}"},
+            {"model": "small", "gold": "3", "response": "so $\\boxed{3}$"},
+        ],
+    )
+    out = tmp_path / "verdicts.jsonl"
+    assert main([str(samples), "--out", str(out)]) == 0
+    assert [v["correct"] for v in _verdicts(out.read_text())] == [True, True, False, True]
+    summary = capsys.readouterr().out
+    assert "big    1.0000  (2/2)" in summary
+    assert "small  0.5000  (1/2)" in summary

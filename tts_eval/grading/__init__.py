@@ -6,8 +6,10 @@ with a hard timeout each; model text is never executed.
 
 Public API::
 
-    grade(response, gold, kind="math") -> Grade(correct, extracted, reason)
-    grade_many([(response, gold), ...], kind="math", workers=None) -> list[Grade]
+    grade(response, gold, kind="math", options=None)
+        -> Grade(correct, extracted, reason, evidence)
+    grade_many([(response, gold), ...], kind="math", workers=None, options=None)
+        -> list[Grade]   (options: per pair, the option texts of a multiple-choice row)
     extract_answer(response, kind="math") -> str | None
     same_answer(a, b, kind="math") -> bool
     same_as_gold([a, b, None, ...], gold, kind="math") -> [bool, ...]   (one batch)

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from .choice import find_choice
 from .equivalence import Prepared, decide_many, local_verdict, prepare
 from .extract import extract_answer, extract_math
 from .normalize import canonical_choice, canonical_integer, normalize_math
+from .options import options_named
 from .pool import get_pool
 from .types import DEFAULT_TIMEOUT, Grade, check_kind
 
@@ -54,10 +56,18 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def grade(
-    response: str, gold: str, kind: str = "math", *, timeout: float = DEFAULT_TIMEOUT
+    response: str,
+    gold: str,
+    kind: str = "math",
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    options: Sequence[str] | None = None,
 ) -> Grade:
     """Grade one model response against a gold answer (see grade_many)."""
-    return grade_many([(response, gold)], kind=kind, workers=1, timeout=timeout)[0]
+    return grade_many(
+        [(response, gold)], kind=kind, workers=1, timeout=timeout,
+        options=None if options is None else [options],
+    )[0]
 
 
 def grade_many(
@@ -66,6 +76,7 @@ def grade_many(
     workers: int | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
+    options: Sequence[Sequence[str] | None] | None = None,
 ) -> list[Grade]:
     """Grade (response, gold) pairs, keeping their order.
 
@@ -73,13 +84,19 @@ def grade_many(
     decided in this process; each distinct remaining (gold, answer) pair is compared once,
     in parallel across ``workers`` processes (default: one per core), with a hard
     ``timeout`` in seconds per comparison. Never raises for bad answers.
+
+    ``options`` (choice kind only): each row's option texts, A first. A response that
+    commits to no letter but states an answer equivalent to exactly one option chooses it.
     """
     check_kind(kind)
     items = [(_as_text(r), _as_text(g)) for r, g in pairs]
+    if options is not None and len(options) != len(items):
+        raise ValueError(f"options: {len(options)} rows for {len(items)} pairs; give one "
+                         "list of option texts (or None) per pair")
     if kind == "integer":
         return [_grade_integer(r, g, timeout) for r, g in items]
     if kind == "choice":
-        return [_grade_choice(r, g) for r, g in items]
+        return _grade_choices(items, options, timeout, workers)
     return _grade_math(items, workers, timeout)
 
 
@@ -143,17 +160,43 @@ def _grade_integer(response: str | None, gold: str | None, timeout: float) -> Gr
     return Grade(False, answer, "different integer")
 
 
-def _grade_choice(response: str | None, gold: str | None) -> Grade:
-    answer = _extract(response, "choice")
-    gold_letter = canonical_choice(gold) if gold else None
-    if gold_letter is None:
-        shown = _short(gold or "")
-        return Grade(False, answer, f"gold {shown!r} is not a choice letter A-D")
-    if answer is None:
-        return Grade(False, None, "no choice letter found in response")
-    if answer == gold_letter:
-        return Grade(True, answer, "same choice")
-    return Grade(False, answer, "different choice")
+def _grade_choices(
+    items: Sequence[tuple[str | None, str | None]],
+    options: Sequence[Sequence[str] | None] | None,
+    timeout: float,
+    workers: int | None,
+) -> list[Grade]:
+    findings = [find_choice(response or "") for response, _ in items]
+    # Rows that commit to no letter (and do not hedge between letters) may name an option
+    # by its text or value.
+    by_text: dict[int, str] = {}
+    for i, finding in enumerate(findings):
+        row_options = options[i] if options is not None else None
+        if finding.letter is None and row_options and not finding.rule.startswith("hedges"):
+            stated = _extract(items[i][0], "math")
+            if stated:
+                by_text[i] = stated
+    named = dict(zip(by_text, options_named(
+        list(by_text.values()), [options[i] or [] for i in by_text] if options else [],
+        timeout, workers,
+    ), strict=True))
+    grades = []
+    for i, ((_, gold), finding) in enumerate(zip(items, findings, strict=True)):
+        letter, how, evidence = finding.letter, finding.rule, finding.sentence
+        if i in named:
+            letter, how = named[i]
+            evidence = by_text[i]
+        gold_letter = canonical_choice(gold) if gold else None
+        if gold_letter is None:
+            shown = _short(gold or "")
+            grades.append(Grade(False, letter, f"gold {shown!r} is not a choice letter A-D",
+                                evidence))
+        elif letter is None:
+            grades.append(Grade(False, None, f"no choice: {how}", evidence))
+        else:
+            verdict = "same choice" if letter == gold_letter else "different choice"
+            grades.append(Grade(letter == gold_letter, letter, f"{verdict} ({how})", evidence))
+    return grades
 
 
 # --------------------------------------------------------------------------- voting

@@ -158,13 +158,13 @@ def _box_letter(text: str) -> tuple[int, str] | None:
 def find_choice(response: str) -> ChoiceFinding:
     """The letter ``response`` commits to last, with the rule and sentence that decided."""
     text = response[-TAIL_CHARS:]
-    # (where the letter is, where it ends, the letter, the rule, hedged): the last letter
-    # committed to wins; at one place, the first rule that finds it names it
-    best: tuple[int, int, str, str, bool] | None = None
+    # (where the letter is, where its words start and end, the letter, the rule, hedged):
+    # the last letter committed to wins; at one place, the first rule that finds it names it
+    best: tuple[int, int, int, str, str, bool] | None = None
     boxed = _box_letter(text)
     if boxed is not None:
         start, letter = boxed
-        best = (start, start + 7, letter, "boxed letter", False)
+        best = (start, start, start + 7, letter, "boxed letter", False)
     for rule, pattern in _RULES:
         for match in pattern.finditer(text):
             group = next(i for i in range(1, len(match.groups()) + 1) if match.group(i))
@@ -174,10 +174,11 @@ def find_choice(response: str) -> ChoiceFinding:
             if _REJECTED_RE.match(text, end):
                 continue
             if best is None or at > best[0]:
-                best = (at, end, letter, rule, _hedged(text, match, letter, group))
+                hedged = _hedged(text, match, letter, group)
+                best = (at, match.start(), end, letter, rule, hedged)
     if best is not None:
-        at, end, letter, rule, hedged = best
-        sentence = _sentence_around(text, at, end)
+        _, start, end, letter, rule, hedged = best
+        sentence = _sentence_around(text, start, end)
         if hedged:
             return ChoiceFinding(None, f"hedges between letters ({rule})", sentence)
         return ChoiceFinding(letter, rule, sentence)

@@ -1,10 +1,14 @@
-"""``tts-eval grade SAMPLES.jsonl [--kind math] [--out FILE]``: re-grade a saved run.
+"""``tts-eval grade SAMPLES.jsonl [--kind math] [--out FILE] [--explain]``: re-grade a run.
 
 Reads an lm-eval ``--log_samples`` file (``samples_<task>_<date>.jsonl``: ``target`` and
-``filtered_resps``/``resps``) or any JSONL with ``response`` and ``gold`` fields, grades
-every row with the same engine the tasks use, writes one verdict per row (index,
-extracted, correct, reason) and prints the accuracy. For tts-eval's own tasks the
-response is a JSON "TTS record"; its chosen ``answer`` is what gets graded.
+``filtered_resps``/``resps``) or any JSONL with ``response`` and ``gold`` fields (a null
+``response`` falls back to ``extracted``; ``options`` or ``choices`` give a multiple-choice
+row's option texts; ``model`` groups the accuracy), grades every row with the same engine
+the tasks use, writes one verdict per row (index, extracted, correct, reason, evidence)
+and prints the accuracy, per model when rows name one. ``--explain`` prints each verdict
+for a reader: the answer found, the rule that decided and, for a choice, the sentence the
+letter came from. For tts-eval's own tasks the response is a JSON "TTS record"; its chosen
+``answer`` is what gets graded.
 
 Bad input never produces a traceback: a missing or unreadable file is one error line and
 exit status 2; a malformed row is reported and skipped.
@@ -18,10 +22,10 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from .api import grade_many
-from .types import DEFAULT_TIMEOUT, KINDS
+from .types import DEFAULT_TIMEOUT, KINDS, Grade
 
 _RESPONSE_KEYS = ("response", "pred", "prediction")
 _GOLD_KEYS = ("gold", "target")
@@ -69,6 +73,16 @@ def _first_text(value: Any) -> Any:
     return value
 
 
+class Row(NamedTuple):
+    """One gradable row of a samples file."""
+
+    index: int
+    response: str | None
+    gold: str
+    options: list[str] | None
+    model: str | None
+
+
 def row_fields(row: Any) -> tuple[str | None, str]:
     """(response, gold) of one row, or RowError naming the problem."""
     if not isinstance(row, dict):
@@ -76,7 +90,7 @@ def row_fields(row: Any) -> tuple[str | None, str]:
     response: Any = None
     found_response = False
     for key in _RESPONSE_KEYS:
-        if key in row:
+        if key in row and row[key] is not None:
             response, found_response = row[key], True
             break
     if not found_response:
@@ -84,6 +98,10 @@ def row_fields(row: Any) -> tuple[str | None, str]:
             response, found_response = _first_text(row["filtered_resps"]), True
         elif "resps" in row:
             response, found_response = _first_text(row["resps"]), True
+        elif "extracted" in row:  # published files that keep only the extracted answer
+            response, found_response = row["extracted"], True
+        elif any(key in row for key in _RESPONSE_KEYS):
+            found_response = True  # a null response: graded as no answer
     gold = next((row[k] for k in _GOLD_KEYS if k in row), None)
     if not found_response or gold is None:
         raise RowError(
@@ -100,13 +118,23 @@ def row_fields(row: Any) -> tuple[str | None, str]:
     return response, str(gold)
 
 
+def _row_options(row: dict[str, Any]) -> list[str] | None:
+    """A row's option texts, from ``options``/``choices`` or lm-eval's logged ``doc``."""
+    for holder in (row, row.get("doc") if isinstance(row.get("doc"), dict) else {}):
+        for key in ("options", "choices"):
+            value = holder.get(key)
+            if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                return value
+    return None
+
+
 def _open_text(path: Path) -> TextIO:
     if path.suffix == ".gz":
         return gzip.open(path, "rt", encoding="utf-8")
     return path.open("r", encoding="utf-8")
 
 
-def _read_rows(path: Path, warn: Any) -> Iterator[tuple[int, str | None, str]]:
+def _read_rows(path: Path, warn: Any) -> Iterator[Row]:
     with _open_text(path) as handle:
         for index, line in enumerate(handle):
             if not line.strip():
@@ -121,7 +149,9 @@ def _read_rows(path: Path, warn: Any) -> Iterator[tuple[int, str | None, str]]:
             except RowError as exc:
                 warn(f"{path}:{index + 1}: {exc}; row skipped")
                 continue
-            yield index, response, gold
+            model = row.get("model")
+            yield Row(index, response, gold, _row_options(row),
+                      model if isinstance(model, str) else None)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -142,6 +172,9 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="grading processes (default: one per CPU core)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help="seconds per comparison (default: %(default)s)")
+    parser.add_argument("--explain", action="store_true",
+                        help="print each verdict for a reader: the answer found, the rule "
+                        "that decided and, for a choice, the sentence the letter came from")
     return parser
 
 
@@ -190,21 +223,24 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         return fail(f"{path}: no gradable rows; {_USAGE_HINT}", status=1)
 
+    options = [row.options for row in rows]
     try:
         grades = grade_many(
-            [(response, gold) for _, response, gold in rows],
+            [(row.response, row.gold) for row in rows],
             kind=kind,
             workers=args.workers,
             timeout=args.timeout,
+            options=options if kind == "choice" and any(options) else None,
         )
     except KeyboardInterrupt:
         return fail("interrupted", status=130)
     lines = [
         json.dumps(
-            {"index": index, "extracted": g.extracted, "correct": g.correct, "reason": g.reason},
+            {"index": row.index, "extracted": g.extracted, "correct": g.correct,
+             "reason": g.reason, "evidence": g.evidence},
             ensure_ascii=False,
         )
-        for (index, _, _), g in zip(rows, grades, strict=True)
+        for row, g in zip(rows, grades, strict=True)
     ]
     out_stream: TextIO = sys.stdout
     if args.out:
@@ -212,10 +248,13 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
         except OSError as exc:
             return fail(f"cannot write {args.out}: {exc.strerror or exc}")
-    else:
+    elif not args.explain:
         for line in lines:
             print(line)
         out_stream = sys.stderr
+    if args.explain:
+        for row, g in zip(rows, grades, strict=True):
+            print(explain(row, g))
     correct = sum(g.correct for g in grades)
     no_answer = sum(g.extracted is None for g in grades)
     source = "inferred from the file name" if args.kind == "auto" else "from --kind"
@@ -224,7 +263,34 @@ def main(argv: list[str] | None = None) -> int:
         f"(kind {kind}, {source}; {no_answer} without an answer; {skipped} rows skipped)",
         file=out_stream,
     )
+    for line in per_model_accuracy(rows, grades):
+        print(line, file=out_stream)
     return 0
+
+
+def explain(row: Row, verdict: Grade) -> str:
+    """One verdict in words: row, verdict, the answer found, the rule, the evidence."""
+    mark = "correct" if verdict.correct else "wrong"
+    found = "no answer" if verdict.extracted is None else f"answer {verdict.extracted!r}"
+    text = f"row {row.index}: {mark}; {found}; gold {row.gold!r}; {verdict.reason}"
+    if verdict.evidence:
+        text += f'\n    from: "{verdict.evidence}"'
+    return text
+
+
+def per_model_accuracy(rows: list[Row], grades: list[Grade]) -> list[str]:
+    """Accuracy per model, when the rows name their model (published multi-model files)."""
+    by_model: dict[str, list[bool]] = {}
+    for row, verdict in zip(rows, grades, strict=True):
+        if row.model is not None:
+            by_model.setdefault(row.model, []).append(verdict.correct)
+    if len(by_model) < 1 or (len(by_model) == 1 and len(rows) == 0):
+        return []
+    width = max(len(m) for m in by_model)
+    return [
+        f"  {model.ljust(width)}  {sum(v) / len(v):.4f}  ({sum(v)}/{len(v)})"
+        for model, v in sorted(by_model.items())
+    ]
 
 
 if __name__ == "__main__":  # pragma: no cover

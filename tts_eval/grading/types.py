@@ -33,9 +33,12 @@ class Grade:
     """The verdict on one (response, gold) pair.
 
     ``extracted`` is the final answer found in the response (None when there is none),
-    ``reason`` says in words why the verdict was reached (useful when re-grading a run).
+    ``reason`` says in words why the verdict was reached (useful when re-grading a run),
+    ``evidence`` quotes the words the answer came from, where the grader keeps them (the
+    sentence a choice letter was committed in).
     """
 
     correct: bool
     extracted: str | None
     reason: str
+    evidence: str = ""
