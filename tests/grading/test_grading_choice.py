@@ -112,3 +112,15 @@ def test_options_must_align_with_pairs() -> None:
 
     with pytest.raises(ValueError, match="one list of option texts"):
         grade_many([("A", "A"), ("B", "B")], "choice", options=[["1", "2", "3", "4"]])
+
+
+def test_options_are_read_from_the_prompts_lettered_lines() -> None:
+    from tts_eval.grading import options_in_prompt
+
+    prompt = ("Which is right?\nA) a red herring in the question\n\n"
+              "A) 2.4 MeV\nB) ~ 10^{-4} eV\nC) 8\nD) the Golgi apparatus\n")
+    assert options_in_prompt(prompt) == ["2.4 MeV", "~ 10^{-4} eV", "8", "the Golgi apparatus"]
+    assert options_in_prompt("(A) one\n(B) two\n(C) three\n(D) four") == [
+        "one", "two", "three", "four"]
+    assert options_in_prompt("A) one\nB) two\nD) four") is None
+    assert options_in_prompt("no options here") is None

@@ -93,6 +93,9 @@ def test_samples_hold_full_tts_records(majority_run):
             expected_kind = {"math500_tts": "math", "gpqa_diamond_tts": "choice"}.get(task,
                                                                                   "integer")
             assert record.answer_kind == expected_kind
+            # a choice record says how each sample's letter was found (or why none was)
+            assert all((s.answer_rule is not None) == (expected_kind == "choice")
+                       for s in record.samples)
 
 
 def test_other_generative_tasks_get_plain_text(majority_run):

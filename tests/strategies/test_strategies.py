@@ -174,3 +174,21 @@ def test_best_of_n_takes_the_highest_score_first_on_ties():
     assert best_of_n_choice([0.1, 0.7, 0.3]) == 1
     assert best_of_n_choice([0.7, 0.2, 0.7]) == 0
     assert best_of_n_choice([]) is None
+
+
+def test_choice_samples_vote_on_letters_named_by_option_text_and_hedges_never_vote():
+    """A GPQA-style problem: samples commit to a letter, state an option's value, or hedge.
+    The hedge has no answer; the stated value joins its option's letter; the record says
+    how each letter was found."""
+    texts = [["The answer is **C**.", r"So the splitting is \boxed{10^{-4}\,\text{eV}}.",
+              "It must be either B or C.", "Final answer: B", "Answer: B"]]
+    options = ("2.4 MeV", "~ 10^{-4} eV", "8", "the Golgi apparatus")
+    problem = Problem("p0", SamplingSpec(n=5, temperature=0.8, seed=0), "choice", options)
+    (record,) = get_strategy("majority", n=5).solve([problem], ReplayEngine(texts))
+    assert [s.answer for s in record.samples] == ["C", "B", None, "B", "B"]
+    assert record.chosen_answer == "B"
+    rules = [s.answer_rule for s in record.samples]
+    assert rules[0] == "answer statement" and "is option B" in rules[1]
+    assert rules[2] == "no letter committed to"
+    parsed = type(record).from_dict(record.to_dict())
+    assert [s.answer_rule for s in parsed.samples] == rules

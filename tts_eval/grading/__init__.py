@@ -11,6 +11,8 @@ Public API::
     grade_many([(response, gold), ...], kind="math", workers=None, options=None)
         -> list[Grade]   (options: per pair, the option texts of a multiple-choice row)
     extract_answer(response, kind="math") -> str | None
+    read_choices([response, ...], options=None) -> [(letter | None, rule, evidence), ...]
+    options_in_prompt(prompt) -> [text of A, B, C, D] | None
     same_answer(a, b, kind="math") -> bool
     same_as_gold([a, b, None, ...], gold, kind="math") -> [bool, ...]   (one batch)
     cluster_answers([a, b, None, ...], kind="math") -> [0, 1, -1, ...]
@@ -23,10 +25,12 @@ from .api import (
     cluster_many,
     grade,
     grade_many,
+    read_choices,
     same_answer,
     same_as_gold,
     warm_up,
 )
+from .choice import options_in_prompt
 from .extract import extract_answer
 from .types import DEFAULT_TIMEOUT, KINDS, Grade
 
@@ -39,6 +43,8 @@ __all__ = [
     "extract_answer",
     "grade",
     "grade_many",
+    "options_in_prompt",
+    "read_choices",
     "same_answer",
     "same_as_gold",
     "warm_up",

@@ -160,32 +160,47 @@ def _grade_integer(response: str | None, gold: str | None, timeout: float) -> Gr
     return Grade(False, answer, "different integer")
 
 
-def _grade_choices(
-    items: Sequence[tuple[str | None, str | None]],
-    options: Sequence[Sequence[str] | None] | None,
-    timeout: float,
-    workers: int | None,
-) -> list[Grade]:
-    findings = [find_choice(response or "") for response, _ in items]
-    # Rows that commit to no letter (and do not hedge between letters) may name an option
-    # by its text or value.
+def read_choices(
+    responses: Sequence[str | None],
+    options: Sequence[Sequence[str] | None] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    workers: int | None = None,
+) -> list[tuple[str | None, str, str]]:
+    """The letter each response chooses (None: none), the rule that found it, and the words
+    it came from. A response that commits to no letter (and does not hedge between letters)
+    may name one of its row's ``options`` by text or value (options.py)."""
+    findings = [find_choice(response or "") for response in responses]
     by_text: dict[int, str] = {}
     for i, finding in enumerate(findings):
         row_options = options[i] if options is not None else None
         if finding.letter is None and row_options and not finding.rule.startswith("hedges"):
-            stated = _extract(items[i][0], "math")
+            stated = _extract(responses[i], "math")
             if stated:
                 by_text[i] = stated
     named = dict(zip(by_text, options_named(
         list(by_text.values()), [options[i] or [] for i in by_text] if options else [],
         timeout, workers,
     ), strict=True))
-    grades = []
-    for i, ((_, gold), finding) in enumerate(zip(items, findings, strict=True)):
-        letter, how, evidence = finding.letter, finding.rule, finding.sentence
+    out = []
+    for i, finding in enumerate(findings):
         if i in named:
             letter, how = named[i]
-            evidence = by_text[i]
+            out.append((letter, how, by_text[i]))
+        else:
+            out.append((finding.letter, finding.rule, finding.sentence))
+    return out
+
+
+def _grade_choices(
+    items: Sequence[tuple[str | None, str | None]],
+    options: Sequence[Sequence[str] | None] | None,
+    timeout: float,
+    workers: int | None,
+) -> list[Grade]:
+    chosen = read_choices([r for r, _ in items], options, timeout=timeout, workers=workers)
+    grades = []
+    for (_, gold), (letter, how, evidence) in zip(items, chosen, strict=True):
         gold_letter = canonical_choice(gold) if gold else None
         if gold_letter is None:
             shown = _short(gold or "")

@@ -189,3 +189,17 @@ def find_choice(response: str) -> ChoiceFinding:
         if letter and _ONLY_LETTER_RE.fullmatch(re.sub(r"\\[a-z]+|[${}]", "", stripped)):
             return ChoiceFinding(letter, "the response is the letter", stripped)
     return ChoiceFinding(None, "no letter committed to", "")
+
+
+_OPTION_LINE_RE = re.compile(r"^[ \t]*[*_]*\(?([A-D])[).:][*_]*[ \t]+(\S.*?)[ \t]*$", re.MULTILINE)
+
+
+def options_in_prompt(prompt: str) -> list[str] | None:
+    """The option texts of a multiple-choice prompt: its last run of lines lettered A, B, C,
+    D in order (``A) 2.4 MeV``, ``(B) ...``, ``C. ...``); None when it has no such run."""
+    lines = [(m.group(1), m.group(2)) for m in _OPTION_LINE_RE.finditer(prompt[-TAIL_CHARS:])]
+    for start in range(len(lines) - 4, -1, -1):
+        run = lines[start : start + 4]
+        if [letter for letter, _ in run] == ["A", "B", "C", "D"]:
+            return [text for _, text in run]
+    return None

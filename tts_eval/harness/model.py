@@ -17,7 +17,7 @@ from lm_eval.api.model import TemplateLM
 
 from tts_eval.accounting.budget import Budget
 from tts_eval.engines import Engine
-from tts_eval.grading import KINDS, warm_up
+from tts_eval.grading import KINDS, options_in_prompt, warm_up
 from tts_eval.harness.model_args import ModelArgs
 from tts_eval.harness.requests import SamplingDefaults, resolve_request
 from tts_eval.strategies import Problem, get_strategy
@@ -120,7 +120,11 @@ class TTSVLLM(TemplateLM):
                 eos=eos, default_answer_kind=self.answer_kind,
             )
             sampling = replace(spec.sampling, add_special_tokens=not self.chat_template_applied)
-            problems.append(Problem(context, sampling, spec.answer_kind))
+            # A choice prompt's lettered option lines let a sample that states the value or
+            # text of an option (not its letter) choose that option.
+            options = options_in_prompt(context) if spec.answer_kind == "choice" else None
+            problems.append(Problem(context, sampling, spec.answer_kind,
+                                    tuple(options) if options else None))
             wants_record.append(spec.want_record)
         self._warn_if_identical_samples(problems)
         warm_up()  # grading workers start while the engine loads; voting needs them later

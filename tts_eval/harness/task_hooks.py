@@ -30,24 +30,31 @@ def gpqa_prompt(doc: dict[str, Any]) -> str:
     return GPQA_PROMPT.format(question=doc["question"], **choices)
 
 
-def record_from_response(response: str, kind: str) -> TTSRecord:
-    """The TTS record of a response; plain text (another model) becomes a 1-sample record."""
+def record_from_response(
+    response: str, kind: str, options: list[str] | None = None
+) -> TTSRecord:
+    """The TTS record of a response; plain text (another model) becomes a 1-sample record,
+    its answer read as tts-vllm reads a sample's (a choice may name one of ``options``)."""
     record = parse_record(response)
     if record is not None:
         return record
-    from tts_eval.grading import extract_answer
+    from tts_eval.grading import extract_answer, read_choices
 
-    answer = extract_answer(response, kind)
+    rule = None
+    if kind == "choice":
+        [(answer, rule, _)] = read_choices([response], [options] if options else None)
+    else:
+        answer = extract_answer(response, kind)
     return TTSRecord(
         strategy="external", params={}, answer_kind=kind, seed=None,
-        samples=[SampleRecord(response, answer, 0, 0, None)],
+        samples=[SampleRecord(response, answer, 0, 0, None, answer_rule=rule)],
         chosen_index=0, chosen_answer=answer, prompt_tokens=0, cached_prompt_tokens=0,
     )
 
 
 def process_results(doc: dict[str, Any], results: list[str], kind: str) -> dict[str, float]:
     """lm-eval ``process_results``: score one document's record against its gold answer."""
-    record = record_from_response(results[0], kind)
+    record = record_from_response(results[0], kind, doc.get("choices"))
     return score_record(record, str(doc["answer"]))
 
 

@@ -28,6 +28,7 @@ class SampleRecord:
     finish_reason: str | None
     score: float | None = None  # verifier score, for verifier-guided strategies
     flops: float | None = None  # this sample's decode FLOPs (its prompt's prefill is shared)
+    answer_rule: str | None = None  # how a choice letter was found (omitted when None)
 
 
 @dataclass
@@ -77,6 +78,9 @@ class TTSRecord:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        for sample in data["samples"]:
+            if sample.get("answer_rule") is None:
+                sample.pop("answer_rule", None)
         if self.cost is not None:
             data["cost"] = self.cost.to_dict()  # with its totals, for readers of the JSON
         data = {"tts_record": SCHEMA_VERSION, "answer": self.answer, **data}

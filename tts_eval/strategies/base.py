@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from tts_eval.accounting import Budget, BudgetError, Cost, Meter, Pricer
 from tts_eval.engines import Completion, Engine, SamplingSpec
-from tts_eval.grading import extract_answer
+from tts_eval.grading import extract_answer, read_choices
 from tts_eval.records import ModelRecord, SampleRecord, TTSRecord
 from tts_eval.verifiers import Verifier
 
@@ -34,6 +34,7 @@ class Problem:
     prompt: str
     sampling: SamplingSpec
     answer_kind: str = "math"
+    options: tuple[str, ...] | None = None  # a multiple-choice problem's option texts, A first
 
 
 @dataclass
@@ -54,6 +55,25 @@ class ProblemDraws:
     completions: list[Completion] = field(default_factory=list)
     sample_costs: list[Cost] = field(default_factory=list)
     budget: dict[str, Any] | None = None
+
+
+@dataclass
+class SampleAnswers:
+    """The answer read from each sample of one problem, and for a choice how it was found."""
+
+    answers: list[str | None]
+    rules: list[str | None]
+
+
+def sample_answers(problem: Problem, completions: Sequence[Completion]) -> SampleAnswers:
+    """Each sample's answer, read as the problem's kind reads it: a choice commits to a
+    letter or names one of the problem's options (grading.read_choices)."""
+    texts = [c.text for c in completions]
+    if problem.answer_kind == "choice":
+        found = read_choices(texts, [problem.options] * len(texts) if problem.options else None)
+        return SampleAnswers([letter for letter, _, _ in found], [rule for _, rule, _ in found])
+    return SampleAnswers([extract_answer(t, problem.answer_kind) for t in texts],
+                         [None] * len(texts))
 
 
 def round_seed(seed: int | None, round_index: int) -> int | None:
@@ -185,11 +205,11 @@ class Strategy(ABC):
         index: int,
         chosen_index: int | None,
         clusters: list[int] | None = None,
-        answers: list[str | None] | None = None,
+        answers: SampleAnswers | None = None,
     ) -> TTSRecord:
         """The record of problem ``index`` of the batch; its cost is what the meter charged."""
         if answers is None:
-            answers = [extract_answer(c.text, problem.answer_kind) for c in draws.completions]
+            answers = sample_answers(problem, draws.completions)
         samples = [
             SampleRecord(
                 text=c.text,
@@ -198,9 +218,12 @@ class Strategy(ABC):
                 completion_tokens=c.completion_tokens,
                 finish_reason=c.finish_reason,
                 flops=cost.generator_flops,
+                answer_rule=rule,
             )
-            for c, a, cost in zip(draws.completions, answers, draws.sample_costs, strict=True)
+            for c, a, rule, cost in zip(draws.completions, answers.answers, answers.rules,
+                                        draws.sample_costs, strict=True)
         ]
+        answers_list = answers.answers
         spec = problem.sampling
         return TTSRecord(
             strategy=self.name,
@@ -215,7 +238,7 @@ class Strategy(ABC):
             seed=spec.seed,
             samples=samples,
             chosen_index=chosen_index,
-            chosen_answer=None if chosen_index is None else answers[chosen_index],
+            chosen_answer=None if chosen_index is None else answers_list[chosen_index],
             prompt_tokens=draws.prompt_tokens,
             cached_prompt_tokens=draws.cached_prompt_tokens,
             clusters=clusters,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tts_eval.accounting import Budget
-from tts_eval.grading import cluster_many, extract_answer
+from tts_eval.grading import cluster_many
 from tts_eval.records import TTSRecord
-from tts_eval.strategies.base import Context, Problem, Strategy
+from tts_eval.strategies.base import Context, Problem, Strategy, sample_answers
 from tts_eval.strategies.voting import majority_choice
 
 
@@ -42,9 +42,8 @@ class PlainSampling(Strategy):
 
     def run(self, problems: Sequence[Problem], ctx: Context) -> list[TTSRecord]:
         draws = self.draw(problems, ctx)
-        answers = [[extract_answer(c.text, p.answer_kind) for c in d.completions]
-                   for p, d in zip(problems, draws, strict=True)]
-        clusters = cluster_by_kind(problems, answers)
+        answers = [sample_answers(p, d.completions) for p, d in zip(problems, draws, strict=True)]
+        clusters = cluster_by_kind(problems, [a.answers for a in answers])
         records = []
         for i, (problem, d, a, c) in enumerate(zip(problems, draws, answers, clusters,
                                                    strict=True)):
