@@ -9,7 +9,8 @@ comparison forgives, and more than floating point could err, prove the answers d
 the worker's own numeric disproof would. Nothing here ever says "equivalent"; anything
 outside the subset is "cannot tell", left to the worker.
 
-The subset: numbers, single letters (optionally subscripted), ``+ - * / ^``, ``\\cdot``,
+The subset: numbers, single letters (optionally subscripted: ``a_1``, ``F_{n+2}`` are one
+symbol each, as in the worker), ``+ - * / ^``, ``\\cdot``,
 ``\\times``, ``\\div``, ``\\frac``, ``\\sqrt``, ``\\sqrt[n]``, ``\\pi``, parentheses and braces,
 and implicit multiplication where LaTeX is unambiguous. ``e``, ``E``, ``i`` and ``I`` may be
 Euler's number and the imaginary unit or plain variables, depending on the worker's reading:
@@ -42,7 +43,7 @@ FLOAT_ERROR = 1e-9
 
 _TOKEN_RE = re.compile(
     r"(?P<num>\d+(?:\.\d+)?)"
-    r"|(?P<var>[A-Za-z](?:_(?:\d|[A-Za-z]|\{[A-Za-z0-9]{1,8}\}))?)"
+    r"|(?P<var>[A-Za-z](?:_(?:\d|[A-Za-z]|\{[^{}\\\s]{1,16}\}))?)"
     r"|(?P<cmd>\\(?:frac|dfrac|tfrac|sqrt|pi|cdot|times|div)(?![A-Za-z]))"
     r"|(?P<op>[-+*/^(){}\[\]])"
     r"|(?P<space>\s+)"
