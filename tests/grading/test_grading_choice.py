@@ -57,6 +57,10 @@ def test_committed_letters_are_found(response: str, letter: str) -> None:
         "Mixing reagent A with catalyst (B) is the most efficient route.",
         # discussion without a choice
         "(A) is too small and (C) is too large.",
+        # names that start with a letter: point groups, not options
+        "The symmetry group is C2v.",
+        "The closest option is D∞h, which is not correct for this molecule.",
+        "The closest option is B, which is not right either.",
     ],
 )
 def test_responses_that_commit_to_no_single_letter_have_no_answer(response: str) -> None:

@@ -27,7 +27,8 @@ _SEP = (
     r"(?:\s|\*|_|:|=|\$|\\text(?:bf)?\{|\\mathrm\{|\\mathbf\{|\{"
     r"|\b(?i:option|choice|letter)\b)*+"
 )
-_LETTER = r"\(?([A-D])\)?(?![A-Za-z0-9])"
+_LETTER = r"\(?([A-D])\)?(?![\w∞])"
+"""A letter standing alone: not the start of a name such as ``D∞h``, ``C2v`` or ``Dimethyl``."""
 _WORDS = r"(?:[^.\n?!]|\.(?=\d))"
 """Characters within one sentence (a decimal point does not end it)."""
 _NOUN = r"(?i:answer|option|choice|statement|selection|pick|match)"
@@ -109,7 +110,8 @@ _BUT_RE = re.compile(_WORDS + r"{0,120}?\b(?i:but|however|although|though|except
 """"B is correct, but the catalyst should be TsOH": a letter considered, then rejected.
 (Both are used with ``pattern.match(text, pos)``, which anchors at ``pos``.)"""
 _REJECTED_RE = re.compile(
-    r"[)*_\s]*(?:[.;:]\s*(?i:it|this|that)\s+)?(?i:is|are|was|seems|would\s+be)\s+"
+    r"[)*_\s]*(?:,\s*(?i:which|that)\s+|[.;:]\s*(?i:it|this|that)\s+)?"
+    r"(?i:is|are|was|seems|would\s+be)\s+"
     r"(?i:not|n't|incorrect|wrong|false|unlikely|ruled\s+out|eliminated|excluded)\b"
 )
 """"B is not correct": the letter named, then rejected."""
