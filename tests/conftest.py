@@ -50,3 +50,17 @@ def python_bin() -> str:
 def bin_dir() -> Path:
     """The venv's bin/ holding the lm_eval and tts-eval console scripts."""
     return Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def readme_command():
+    """``readme_command(marker)``: the README's fenced shell block holding ``marker``,
+    exactly as a user copies it (so the README's commands are the ones tested)."""
+    import re
+
+    def find(marker: str) -> str:
+        blocks = re.findall(r"```bash\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+        (block,) = [b for b in blocks if marker in b]
+        return block
+
+    return find

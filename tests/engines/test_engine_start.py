@@ -136,16 +136,10 @@ def test_the_python_api_builds_a_model_without_starting_vllm(tiny_model, tmp_pat
 # The README's own example ---------------------------------------------------------------
 
 
-def readme_command(marker: str) -> str:
-    """The README's fenced shell block holding ``marker``, exactly as a user copies it."""
-    blocks = re.findall(r"```bash\n(.*?)```", (REPO / "README.md").read_text(), re.S)
-    (block,) = [b for b in blocks if marker in b]
-    return block
-
-
 @pytest.mark.vllm
-def test_readme_toy_example_runs_as_written_without_memory_settings(bin_dir, tmp_path):
-    command = readme_command("lm_eval --model tts-vllm --tasks arith_tts")
+def test_readme_toy_example_runs_as_written_without_memory_settings(bin_dir, tmp_path,
+                                                                     readme_command):
+    command = readme_command("lm_eval --model tts-vllm --tasks arith_tts --limit")
     (tmp_path / ".venv").symlink_to(bin_dir.parent)  # the README runs from a checkout's .venv
     env = fresh_env()
     proc = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=tmp_path, env=env,

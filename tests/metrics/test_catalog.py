@@ -34,4 +34,10 @@ def test_score_record_emits_the_catalog_names():
         cost=Cost(5, 12, 0, 9.0, 20.0, 0.0),
         model=ModelRecord(10, 9, 8, "safetensors", "qwen2"),
     )
+    verifier_curves = {m.name for m in task_metrics(4)
+                       if m.name.startswith(("best_of@", "weighted_maj@"))}
+    assert verifier_curves
+    assert set(score_record(record, "1")) == {m.name for m in task_metrics(4)} - verifier_curves
+    for sample, score in zip(record.samples, (0.9, 0.2, 0.4, 0.7), strict=True):
+        sample.score = score  # a verifier read every sample: its curves are reported too
     assert set(score_record(record, "1")) == {m.name for m in task_metrics(4)}

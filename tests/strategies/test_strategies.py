@@ -192,3 +192,56 @@ def test_choice_samples_vote_on_letters_named_by_option_text_and_hedges_never_vo
     assert rules[2] == "no letter committed to"
     parsed = type(record).from_dict(record.to_dict())
     assert [s.answer_rule for s in parsed.samples] == rules
+
+
+class TableVerifier:
+    """Scores looked up by solution text (a constructed score table), 10 tokens per read."""
+
+    model_config = TINY_CONFIG
+
+    def __init__(self, table: dict[str, list[float]]):
+        self.table = table
+        self.calls = 0
+
+    def score(self, prompts, solutions):
+        from tts_eval.engines import ScoredSteps
+
+        self.calls += 1
+        return [ScoredSteps(list(self.table[s]), 10) for s in solutions]
+
+
+VERIFIED_TEXTS = ["\\boxed{3}", "so \\boxed{5}", "\\boxed{5}", "then \\boxed{3}"]
+STEP_TABLE = {"\\boxed{3}": [0.9, 0.6], "so \\boxed{5}": [0.2, 0.5],
+              "\\boxed{5}": [0.3, 0.4], "then \\boxed{3}": [0.8, 0.1]}
+
+
+@pytest.mark.parametrize(("strategy", "aggregate", "chosen"), [
+    ("best_of_n", "last", 0),  # last scores 0.6, 0.5, 0.4, 0.1
+    ("best_of_n", "mean", 0),  # mean scores 0.75, 0.35, 0.35, 0.45
+    ("best_of_n", "min", 0),   # min scores 0.6, 0.2, 0.3, 0.1
+    ("weighted_majority", "last", 1),  # answer 5 weighs 0.5 + 0.4 > answer 3's 0.6 + 0.1
+    ("weighted_majority", "prod", 0),  # 3: 0.54 + 0.08 > 5: 0.10 + 0.12
+])
+def test_verifier_strategies_choose_by_aggregated_scores(strategy, aggregate, chosen):
+    verifier = TableVerifier(STEP_TABLE)
+    engine = ReplayEngine([VERIFIED_TEXTS])
+    (record,) = get_strategy(strategy, n=4, aggregate=aggregate).solve(
+        problems(1, n=4), engine, verifier)
+    assert record.chosen_index == chosen
+    assert [s.step_scores for s in record.samples] == [STEP_TABLE[t] for t in VERIFIED_TEXTS]
+    assert record.params["aggregate"] == aggregate
+    assert verifier.calls == 1  # every sample of every problem in one verifier call
+    # what the verifier read is charged apart from the generator's work
+    assert record.cost.verifier_tokens == 40 and record.cost.verifier_flops > 0
+    assert record.cost.total_flops == pytest.approx(
+        record.cost.generator_flops + record.cost.verifier_flops)
+
+
+def test_verifier_strategies_need_a_verifier_and_refuse_budgets_clearly():
+    engine = ReplayEngine([VERIFIED_TEXTS])
+    with pytest.raises(ValueError, match="needs a verifier: add verifier=NAME"):
+        get_strategy("best_of_n", n=4).solve(problems(1, n=4), engine)
+    with pytest.raises(ValueError, match="budgets for verifier-guided strategies"):
+        get_strategy("weighted_majority", n=4, budget=Budget(tokens=1000))
+    with pytest.raises(ValueError, match="unknown aggregate 'median'"):
+        get_strategy("best_of_n", n=4, aggregate="median")

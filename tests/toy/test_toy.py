@@ -385,3 +385,15 @@ def test_vllm_prm_scores_correlate_with_correctness(vllm_env) -> None:
     assert solution_auroc > 0.7
     assert wins > len(pairs) / 2
     prm.close()
+
+
+def test_the_toy_prm_preset_renders_what_the_prm_was_trained_on() -> None:
+    """The verifier preset and the training data format must not drift apart."""
+    from tts_eval.toy.problems import split_steps
+    from tts_eval.verifiers import PRESETS
+
+    fmt = PRESETS["toy-prm"]
+    problem = make_problems(1, 3, EVAL_SEED)[0]
+    steps = fmt.split(problem["solution"] + "\n\n")
+    assert steps == split_steps(problem["solution"])
+    assert fmt.render(format_prompt(problem), steps) == format_prm_input(problem, steps)

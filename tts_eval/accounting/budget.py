@@ -97,10 +97,21 @@ class Budget:
 
 
 class Pricer:
-    """Prices generator (and, later, verifier) work for one model."""
+    """Prices the work of one generator and, when one is used, its verifier."""
 
-    def __init__(self, generator: ConfigLike) -> None:
+    def __init__(self, generator: ConfigLike, verifier: ConfigLike | None = None) -> None:
         self.spec: ModelSpec = load_model_spec(generator)
+        self.verifier_spec: ModelSpec | None = (
+            None if verifier is None else load_model_spec(verifier)
+        )
+
+    def verify(self, tokens: int) -> Cost:
+        """The verifier reading ``tokens`` tokens: a prefill, paid each time it reads them
+        (vLLM's token classification does not reuse the prefix cache)."""
+        if self.verifier_spec is None:
+            raise ValueError("no verifier to price: build the Pricer with its config")
+        flops = sequence_flops(self.verifier_spec, tokens, 0).prefill
+        return Cost(verifier_tokens=tokens, verifier_flops=flops)
 
     def prefill(self, prompt_tokens: int) -> Cost:
         flops = sequence_flops(self.spec, prompt_tokens, 0).prefill

@@ -49,3 +49,6 @@ class Meter:
 
     def charge_sample(self, problem: int, prompt_tokens: int, completion_tokens: int) -> Cost:
         return self.charge(problem, self.pricer.sample(prompt_tokens, completion_tokens))
+
+    def charge_verifier(self, problem: int, tokens: int) -> Cost:
+        return self.charge(problem, self.pricer.verify(tokens))

@@ -1,5 +1,14 @@
 """Engines: the only code that talks to vLLM (or, later, to remote servers)."""
 
-from tts_eval.engines.base import Completion, Engine, Generation, Prompt, SamplingSpec, Scorer
+from tts_eval.engines.base import (
+    Completion,
+    Engine,
+    Generation,
+    Prompt,
+    SamplingSpec,
+    ScoredSteps,
+    Scorer,
+)
 
-__all__ = ["Completion", "Engine", "Generation", "Prompt", "SamplingSpec", "Scorer"]
+__all__ = ["Completion", "Engine", "Generation", "Prompt", "SamplingSpec", "ScoredSteps",
+           "Scorer"]

@@ -76,10 +76,19 @@ class Engine(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ScoredSteps:
+    """A reward model's reading of one text: P(step is good) per step, and the tokens it
+    read to get them (its prefill, which a budget pays for)."""
+
+    scores: list[float]
+    tokens: int
+
+
 class Scorer(Protocol):
     """What a verifier may ask of a reward model: one score per marked step of each text."""
 
-    def score_steps(self, texts: Sequence[str], step_tag: str) -> list[list[float]]:
+    def score_steps(self, texts: Sequence[str], step_tag: str) -> list[ScoredSteps]:
         """For every text, P(step is good) at each occurrence of ``step_tag`` (the token
         the PRM was trained to judge after each step), in order."""
         ...

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tts_eval.engines.base import ScoredSteps
 from tts_eval.engines.vllm_engine import VLLMModel
 
 
@@ -35,7 +36,7 @@ class VLLMScorer(VLLMModel):
             raise ScoringError(f"{self.pretrained}: the tokenizer has no {step_tag!r} token")
         return int(tag_id)
 
-    def score_steps(self, texts: Sequence[str], step_tag: str) -> list[list[float]]:
+    def score_steps(self, texts: Sequence[str], step_tag: str) -> list[ScoredSteps]:
         from vllm import PoolingParams
 
         if not texts:
@@ -56,5 +57,5 @@ class VLLMScorer(VLLMModel):
                     f"text {index}: {expected} step tags but {len(rows)} scores from "
                     f"{self.pretrained}; the model's pooler does not read {step_tag!r}"
                 )
-            scores.append(rows)
+            scores.append(ScoredSteps(rows, len(ids)))
         return scores

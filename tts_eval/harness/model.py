@@ -20,7 +20,8 @@ from tts_eval.engines import Engine
 from tts_eval.grading import KINDS, options_in_prompt, warm_up
 from tts_eval.harness.model_args import ModelArgs
 from tts_eval.harness.requests import SamplingDefaults, resolve_request
-from tts_eval.strategies import Problem, get_strategy
+from tts_eval.strategies import Problem, get_strategy, uses_verifier
+from tts_eval.verifiers import PRESETS, make_verifier
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ class TTSVLLM(TemplateLM):
         if args.max_gen_toks < 1:
             raise ValueError(f"tts-vllm: max_gen_toks must be >= 1, got {args.max_gen_toks}")
         budget = Budget(tokens=args.budget_tokens, flops=args.budget_flops)
-        self.strategy = get_strategy(args.strategy, n=args.n, budget=budget)
+        verifier_params = {"aggregate": args.aggregate} if uses_verifier(args.strategy) else {}
+        self.strategy = get_strategy(args.strategy, n=args.n, budget=budget, **verifier_params)
+        self.verifier = self._build_verifier(args)
         self.defaults = SamplingDefaults(temperature=args.temperature, top_p=args.top_p,
                                          top_k=args.top_k, max_gen_toks=args.max_gen_toks)
         self.args = args
@@ -62,6 +65,29 @@ class TTSVLLM(TemplateLM):
                              "set them where the engine was built")
         self.engine = engine
         self.chat_template_applied = False
+
+    def _build_verifier(self, args: ModelArgs):
+        """The verifier preset on its reward model (vLLM starts on its first score call)."""
+        needs = self.strategy.uses_verifier
+        if args.verifier is None:
+            if needs:
+                raise ValueError(
+                    f"tts-vllm: strategy={args.strategy} needs a verifier: add verifier=NAME "
+                    f"and verifier_model=PATH (valid names: {', '.join(sorted(PRESETS))})"
+                )
+            return None
+        if not needs:
+            log.warning("tts-vllm: verifier=%s is unused by strategy=%s", args.verifier,
+                        args.strategy)
+            return None
+        if args.verifier_model is None:
+            raise ValueError(f"tts-vllm: verifier={args.verifier} needs verifier_model=PATH "
+                             "(the reward model's HF id or local directory)")
+        from tts_eval.engines.vllm_scorer import VLLMScorer
+
+        return make_verifier(args.verifier, args.verifier_model, VLLMScorer, seed=args.seed,
+                             dtype=args.dtype, enforce_eager=args.enforce_eager,
+                             trust_remote_code=args.trust_remote_code)
 
     @property
     def tokenizer(self):
@@ -128,7 +154,7 @@ class TTSVLLM(TemplateLM):
             wants_record.append(spec.want_record)
         self._warn_if_identical_samples(problems)
         warm_up()  # grading workers start while the engine loads; voting needs them later
-        records = self.strategy.solve(problems, self.engine)
+        records = self.strategy.solve(problems, self.engine, self.verifier)
         responses = []
         for request, record, want_record in zip(requests, records, wants_record, strict=True):
             response = record.to_json() if want_record else record.answer

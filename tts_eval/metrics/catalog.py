@@ -33,6 +33,8 @@ def task_metrics(max_k: int) -> list[Metric]:
         Metric("acc", True),
         *(Metric(f"pass@{k}", True) for k in ks),
         *(Metric(f"maj@{k}", True) for k in ks),
+        *(Metric(f"best_of@{k}", True) for k in ks),  # runs whose samples a verifier scored
+        *(Metric(f"weighted_maj@{k}", True) for k in ks),
         *(Metric(name, False) for name in COST_METRICS),
         Metric(RUN_TOTAL, False, "run_total"),
     ]

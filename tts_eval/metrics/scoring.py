@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tts_eval.grading import cluster_answers, same_as_gold
-from tts_eval.metrics.estimators import ks_for, majority_at_k, pass_at_k
+from tts_eval.metrics.estimators import (
+    best_of_k,
+    ks_for,
+    majority_at_k,
+    pass_at_k,
+    weighted_majority_at_k,
+)
 from tts_eval.records import TTSRecord
 
 
@@ -74,7 +80,13 @@ def score_record(
         "samples": float(n),
         **cost_metrics(record),
     }
+    scores = [s.score for s in record.samples]
+    scored = n > 0 and all(score is not None for score in scores)
     for k in ks_for(n) if n else []:
         metrics[f"pass@{k}"] = pass_at_k(n, sum(correct), k)
         metrics[f"maj@{k}"] = majority_at_k(clusters, cluster_correct, k)
+        if scored:  # a verifier read every sample: its curves from the same run
+            metrics[f"best_of@{k}"] = best_of_k(scores, correct, k)
+            metrics[f"weighted_maj@{k}"] = weighted_majority_at_k(
+                clusters, scores, cluster_correct, k)
     return metrics

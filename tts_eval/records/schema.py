@@ -29,6 +29,7 @@ class SampleRecord:
     score: float | None = None  # verifier score, for verifier-guided strategies
     flops: float | None = None  # this sample's decode FLOPs (its prompt's prefill is shared)
     answer_rule: str | None = None  # how a choice letter was found (omitted when None)
+    step_scores: list[float] | None = None  # the verifier's score per step (omitted: none)
 
 
 @dataclass
@@ -79,8 +80,9 @@ class TTSRecord:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for sample in data["samples"]:
-            if sample.get("answer_rule") is None:
-                sample.pop("answer_rule", None)
+            for optional in ("answer_rule", "step_scores"):
+                if sample.get(optional) is None:
+                    sample.pop(optional, None)
         if self.cost is not None:
             data["cost"] = self.cost.to_dict()  # with its totals, for readers of the JSON
         data = {"tts_record": SCHEMA_VERSION, "answer": self.answer, **data}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from tts_eval.strategies.base import Context, Problem, Strategy
+from tts_eval.strategies.best_of_n import BestOfN
 from tts_eval.strategies.sampling import Greedy, Majority, PlainSampling
+from tts_eval.strategies.weighted_majority import WeightedMajority
 
 STRATEGIES: dict[str, type[Strategy]] = {
-    cls.name: cls for cls in (Greedy, PlainSampling, Majority)
+    cls.name: cls for cls in (Greedy, PlainSampling, Majority, BestOfN, WeightedMajority)
 }
 
 
@@ -23,4 +25,10 @@ def get_strategy(name: str, **params) -> Strategy:
     return cls(**params)
 
 
-__all__ = ["STRATEGIES", "Context", "Problem", "Strategy", "get_strategy"]
+def uses_verifier(name: str) -> bool:
+    """Whether the strategy ``name`` reads a verifier (False for unknown names)."""
+    cls = STRATEGIES.get(name)
+    return bool(cls and cls.uses_verifier)
+
+
+__all__ = ["STRATEGIES", "Context", "Problem", "Strategy", "get_strategy", "uses_verifier"]

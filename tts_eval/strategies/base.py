@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from tts_eval.accounting import Budget, BudgetError, Cost, Meter, Pricer
-from tts_eval.engines import Completion, Engine, SamplingSpec
+from tts_eval.engines import Completion, Engine, SamplingSpec, ScoredSteps
 from tts_eval.grading import extract_answer, read_choices
 from tts_eval.records import ModelRecord, SampleRecord, TTSRecord
-from tts_eval.verifiers import Verifier
+from tts_eval.verifiers import PRESETS, Verifier
 
 # With a budget, samples come in rounds: each round draws as many samples as fit in the
 # budget if every one of them ran to max_tokens; samples that stop early leave room for
@@ -88,6 +88,7 @@ class Strategy(ABC):
     """Base class. Subclasses set ``name`` and implement ``run``."""
 
     name: ClassVar[str]
+    uses_verifier: ClassVar[bool] = False
 
     def __init__(self, n: int | None = None, budget: Budget | None = None) -> None:
         self.budget = budget or Budget()
@@ -109,9 +110,36 @@ class Strategy(ABC):
     def solve(
         self, problems: Sequence[Problem], engine: Engine, verifier: Verifier | None = None
     ) -> list[TTSRecord]:
-        """``run`` with a fresh context: this strategy's budget, priced for ``engine``."""
-        meter = Meter(Pricer(engine.model_config), self.budget, len(problems))
+        """``run`` with a fresh context: this strategy's budget, priced for ``engine`` (and
+        for ``verifier``, whose reading is charged apart from the generator's)."""
+        if self.uses_verifier and verifier is None:
+            raise ValueError(
+                f"strategy {self.name!r} needs a verifier: add verifier=NAME and "
+                f"verifier_model=PATH to --model_args (valid names: {', '.join(PRESETS)})"
+            )
+        pricer = Pricer(engine.model_config, verifier.model_config if verifier else None)
+        meter = Meter(pricer, self.budget, len(problems))
         return self.run(problems, Context(engine, meter, verifier))
+
+    def score_draws(
+        self, problems: Sequence[Problem], draws: Sequence[ProblemDraws], ctx: Context
+    ) -> list[list[ScoredSteps]]:
+        """Every sample of every problem read by the verifier in one call; what it read is
+        charged to each problem as verifier tokens and FLOPs."""
+        if ctx.verifier is None:
+            raise ValueError(f"strategy {self.name!r} needs a verifier")
+        prompts, texts, owners = [], [], []
+        for index, (problem, draw) in enumerate(zip(problems, draws, strict=True)):
+            for completion in draw.completions:
+                prompts.append(problem.prompt)
+                texts.append(completion.text)
+                owners.append(index)
+        scored = ctx.verifier.score(prompts, texts) if texts else []
+        out: list[list[ScoredSteps]] = [[] for _ in problems]
+        for owner, steps in zip(owners, scored, strict=True):
+            ctx.meter.charge_verifier(owner, steps.tokens)
+            out[owner].append(steps)
+        return out
 
     # Sampling ----------------------------------------------------------------------
 
@@ -206,6 +234,7 @@ class Strategy(ABC):
         chosen_index: int | None,
         clusters: list[int] | None = None,
         answers: SampleAnswers | None = None,
+        scored: Sequence[tuple[float, list[float]]] | None = None,
     ) -> TTSRecord:
         """The record of problem ``index`` of the batch; its cost is what the meter charged."""
         if answers is None:
@@ -219,9 +248,12 @@ class Strategy(ABC):
                 finish_reason=c.finish_reason,
                 flops=cost.generator_flops,
                 answer_rule=rule,
+                score=None if scored is None else scored[j][0],
+                step_scores=None if scored is None else scored[j][1],
             )
-            for c, a, rule, cost in zip(draws.completions, answers.answers, answers.rules,
-                                        draws.sample_costs, strict=True)
+            for j, (c, a, rule, cost) in enumerate(zip(
+                draws.completions, answers.answers, answers.rules, draws.sample_costs,
+                strict=True))
         ]
         answers_list = answers.answers
         spec = problem.sampling

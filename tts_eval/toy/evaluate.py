@@ -26,15 +26,13 @@ from tts_eval.strategies.voting import (
     majority_choice,
     weighted_majority_choice,
 )
-from tts_eval.verifiers import ProcessRewardVerifier, StepFormat
+from tts_eval.verifiers import TOY_PRM_FORMAT, ProcessRewardVerifier
 
 from .problems import (
     EVAL_SEED,
-    STEP_TAG,
     check_steps,
     format_prompt,
     make_problems,
-    split_steps,
 )
 
 DEFAULT_TEMPERATURE = 0.8
@@ -114,21 +112,13 @@ def generation_metrics(problems: Sequence[dict], samples: Sequence[Sequence[str]
     return per
 
 
-def _render_prm_input(prompt: str, steps: list[str]) -> str:
-    return prompt + "".join(f"{step}{STEP_TAG}\n" for step in steps)
-
-
-# What the toy PRM was trained on (``problems.format_prm_input``): the generator prompt,
-# then every step line followed by the step tag and a newline.
-TOY_PRM_FORMAT = StepFormat(step_tag=STEP_TAG, split=split_steps, render=_render_prm_input)
-
-
 def prm_step_scores(
     scorer: Any, problems: Sequence[dict], solutions: Sequence[str]
 ) -> list[list[float]]:
     """P(step is correct) for every step line of each solution, from the toy PRM."""
     verifier = ProcessRewardVerifier(scorer, TOY_PRM_FORMAT)
-    return verifier.score([format_prompt(p) for p in problems], list(solutions))
+    scored = verifier.score([format_prompt(p) for p in problems], list(solutions))
+    return [s.scores for s in scored]
 
 
 def _cmd_generate(args: argparse.Namespace) -> dict:

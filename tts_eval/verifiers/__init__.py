@@ -5,6 +5,14 @@ reward model on an engine's Scorer, exact labels, ...) is its own business. Stra
 see only this interface.
 """
 
-from tts_eval.verifiers.base import ProcessRewardVerifier, StepFormat, Verifier
+from tts_eval.verifiers.base import (
+    AGGREGATES,
+    ProcessRewardVerifier,
+    StepFormat,
+    Verifier,
+    aggregate,
+)
+from tts_eval.verifiers.presets import PRESETS, TOY_PRM_FORMAT, make_verifier
 
-__all__ = ["ProcessRewardVerifier", "StepFormat", "Verifier"]
+__all__ = ["AGGREGATES", "PRESETS", "TOY_PRM_FORMAT", "ProcessRewardVerifier", "StepFormat",
+           "Verifier", "aggregate", "make_verifier"]

@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from tts_eval.engines import Scorer
+from tts_eval.engines import ScoredSteps, Scorer
+
+AGGREGATES = ("last", "min", "prod", "mean")
+"""How step scores become one solution score; ``last`` is Snell et al.'s choice."""
 
 
 class Verifier(Protocol):
     """What a strategy may ask of a verifier."""
 
-    def score(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[list[float]]:
+    def score(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[ScoredSteps]:
         """For each solution (answering the prompt at the same index), one score in [0, 1]
-        per step, in order."""
+        per step, in order, and the tokens read to get them."""
         ...
+
+    @property
+    def model_config(self) -> dict[str, Any] | str:
+        """The verifier model's config, to price what it reads."""
+        ...
+
+
+def aggregate(scores: Sequence[float], how: str = "last") -> float:
+    """One score for a solution from its step scores (no steps: 0, it said nothing)."""
+    if how not in AGGREGATES:
+        raise ValueError(f"unknown aggregate {how!r}; valid: {', '.join(AGGREGATES)}")
+    if not scores:
+        return 0.0
+    if how == "last":
+        return float(scores[-1])
+    if how == "min":
+        return float(min(scores))
+    if how == "prod":
+        return float(math.prod(scores))
+    return float(sum(scores) / len(scores))
 
 
 @dataclass(frozen=True)
@@ -38,7 +62,11 @@ class ProcessRewardVerifier:
         self.scorer = scorer
         self.step_format = step_format
 
-    def score(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[list[float]]:
+    @property
+    def model_config(self) -> dict[str, Any] | str:
+        return self.scorer.model_config
+
+    def score(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[ScoredSteps]:
         fmt = self.step_format
         texts = [fmt.render(prompt, fmt.split(solution))
                  for prompt, solution in zip(prompts, solutions, strict=True)]
