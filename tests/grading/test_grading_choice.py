@@ -111,6 +111,11 @@ def test_an_answer_equal_to_two_options_names_neither() -> None:
     assert graded.extracted is None and "matches options A, B" in graded.reason
 
 
+def test_options_beyond_d_are_ignored() -> None:
+    graded = grade("The answer is 8.", "C", "choice", options=["1", "2", "8", "4", "8"])
+    assert graded.extracted == "C"
+
+
 def test_options_must_align_with_pairs() -> None:
     from tts_eval.grading import grade_many
 

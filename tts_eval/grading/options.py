@@ -65,7 +65,8 @@ def options_named(
             equivalent.add(spot)
     out = []
     for row, answer in enumerate(stated):
-        letters = [LETTERS[i] for i in range(len(options[row])) if (row, i) in equivalent]
+        count = min(len(options[row]), len(LETTERS))
+        letters = [LETTERS[i] for i in range(count) if (row, i) in equivalent]
         shown = answer if len(answer) <= 60 else answer[:59] + "\u2026"
         if len(letters) == 1:
             out.append((letters[0], f"stated answer {shown!r} is option {letters[0]}"))
