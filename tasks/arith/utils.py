@@ -6,9 +6,8 @@ import datasets
 
 from tts_eval.harness.task_hooks import process_results as _process_results
 from tts_eval.harness.task_hooks import run_total
+from tts_eval.toy.problems import ARITH_TTS_PROBLEMS_PER_LEVEL as PROBLEMS_PER_LEVEL
 from tts_eval.toy.problems import EVAL_SEED, format_prompt, make_problems
-
-PROBLEMS_PER_LEVEL = 100
 
 
 def load_level(level: int, **_metadata):

@@ -108,3 +108,20 @@ def test_budget_below_one_answer_is_a_clear_error(tiny_model):
 
     with pytest.raises(ValueError, match="budget_flops=-1.0 must be a positive number"):
         TTSVLLM(pretrained=str(tiny_model), strategy="majority", budget_flops=-1)
+
+
+def test_verifier_args_are_checked_before_any_engine_starts(tiny_model):
+    from tts_eval.harness.model import TTSVLLM
+    from tts_eval.toy.oracle import ToyOracleVerifier
+
+    lm = TTSVLLM(pretrained=str(tiny_model), strategy="best_of_n", n=2,
+                 verifier="toy-oracle", oracle_noise=0.1)
+    assert isinstance(lm.verifier, ToyOracleVerifier) and lm.verifier.noise == 0.1
+    assert not lm.engine.started
+    with pytest.raises(ValueError, match="needs a verifier: add verifier=NAME"):
+        TTSVLLM(pretrained=str(tiny_model), strategy="weighted_majority", n=2)
+    with pytest.raises(ValueError, match="unknown verifier 'qwen-prn'; valid names: "
+                                         "toy-oracle, toy-prm"):
+        TTSVLLM(pretrained=str(tiny_model), strategy="best_of_n", verifier="qwen-prn")
+    with pytest.raises(ValueError, match="verifier=toy-prm needs verifier_model=PATH"):
+        TTSVLLM(pretrained=str(tiny_model), strategy="best_of_n", verifier="toy-prm")

@@ -108,6 +108,8 @@ class Pricer:
     def verify(self, tokens: int) -> Cost:
         """The verifier reading ``tokens`` tokens: a prefill, paid each time it reads them
         (vLLM's token classification does not reuse the prefix cache)."""
+        if tokens == 0:
+            return Cost()  # a verifier that reads nothing (an oracle) costs nothing
         if self.verifier_spec is None:
             raise ValueError("no verifier to price: build the Pricer with its config")
         flops = sequence_flops(self.verifier_spec, tokens, 0).prefill

@@ -69,17 +69,25 @@ class TTSVLLM(TemplateLM):
     def _build_verifier(self, args: ModelArgs):
         """The verifier preset on its reward model (vLLM starts on its first score call)."""
         needs = self.strategy.uses_verifier
+        names = ", ".join(sorted([*PRESETS, "toy-oracle"]))
         if args.verifier is None:
             if needs:
                 raise ValueError(
                     f"tts-vllm: strategy={args.strategy} needs a verifier: add verifier=NAME "
-                    f"and verifier_model=PATH (valid names: {', '.join(sorted(PRESETS))})"
+                    f"(and verifier_model=PATH for a reward model); valid names: {names}"
                 )
             return None
         if not needs:
             log.warning("tts-vllm: verifier=%s is unused by strategy=%s", args.verifier,
                         args.strategy)
             return None
+        if args.verifier == "toy-oracle":
+            from tts_eval.toy.oracle import ToyOracleVerifier
+
+            return ToyOracleVerifier(noise=args.oracle_noise, seed=args.seed)
+        if args.verifier not in PRESETS:
+            raise ValueError(f"tts-vllm: unknown verifier {args.verifier!r}; valid names: "
+                             f"{names}")
         if args.verifier_model is None:
             raise ValueError(f"tts-vllm: verifier={args.verifier} needs verifier_model=PATH "
                              "(the reward model's HF id or local directory)")

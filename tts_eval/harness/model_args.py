@@ -44,12 +44,13 @@ class ModelArgs:
                                              "fixed `n`")
     budget_flops: float | None = _arg(None, "per-problem FLOPs budget (e.g. `2e14`; actual "
                                             "FLOPs, below), instead of a fixed `n`")
-    verifier: str | None = _arg(None, "verifier preset for `best_of_n` / `weighted_majority` "
-                                      "(below): `toy-prm`")
+    verifier: str | None = _arg(None, "verifier for `best_of_n` / `weighted_majority` "
+                                      "(below): `toy-prm`, `toy-oracle`")
     verifier_model: str | None = _arg(None, "the verifier's reward model (HF id or local "
                                             "directory)")
     aggregate: str = _arg("last", "step scores -> one solution score: `last`, `min`, `prod`, "
                                   "`mean`")
+    oracle_noise: float = _arg(0.0, "`toy-oracle`: probability that each step label flips")
     revision: str | None = _arg(None, "model revision (branch, tag or commit)", group=ENGINE)
     tokenizer: str | None = _arg(None, "tokenizer id or directory, if not the model's",
                                  group=ENGINE)

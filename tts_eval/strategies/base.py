@@ -18,7 +18,7 @@ from tts_eval.accounting import Budget, BudgetError, Cost, Meter, Pricer
 from tts_eval.engines import Completion, Engine, SamplingSpec, ScoredSteps
 from tts_eval.grading import extract_answer, read_choices
 from tts_eval.records import ModelRecord, SampleRecord, TTSRecord
-from tts_eval.verifiers import PRESETS, Verifier
+from tts_eval.verifiers import Verifier
 
 # With a budget, samples come in rounds: each round draws as many samples as fit in the
 # budget if every one of them ran to max_tokens; samples that stop early leave room for
@@ -114,10 +114,11 @@ class Strategy(ABC):
         for ``verifier``, whose reading is charged apart from the generator's)."""
         if self.uses_verifier and verifier is None:
             raise ValueError(
-                f"strategy {self.name!r} needs a verifier: add verifier=NAME and "
-                f"verifier_model=PATH to --model_args (valid names: {', '.join(PRESETS)})"
+                f"strategy {self.name!r} needs a verifier: add verifier=NAME (and, for a "
+                "reward model, verifier_model=PATH) to --model_args"
             )
-        pricer = Pricer(engine.model_config, verifier.model_config if verifier else None)
+        verifier_config = verifier.model_config if verifier is not None else None
+        pricer = Pricer(engine.model_config, verifier_config)
         meter = Meter(pricer, self.budget, len(problems))
         return self.run(problems, Context(engine, meter, verifier))
 

@@ -53,6 +53,9 @@ EVAL_SEED = 20_240_501
 #: The exact text a generator sees before its solution (trained on this, nothing else).
 PROMPT_TEMPLATE = "Problem: {problem}\nSolution:\n"
 
+#: Problems per level in the ``arith_tts`` task (``EVAL_SEED``): what ``toy-oracle`` knows.
+ARITH_TTS_PROBLEMS_PER_LEVEL = 100
+
 #: Step separator of the PRM, the same string Qwen2.5-Math-PRM uses (``<extra_0>``). In the toy
 #: tokenizer it is a single special token; the PRM scores the position of each occurrence.
 STEP_TAG = "<extra_0>"

@@ -22,8 +22,9 @@ class Verifier(Protocol):
         ...
 
     @property
-    def model_config(self) -> dict[str, Any] | str:
-        """The verifier model's config, to price what it reads."""
+    def model_config(self) -> dict[str, Any] | str | None:
+        """The verifier model's config, to price what it reads (None: it reads no tokens,
+        as an oracle)."""
         ...
 
 
