@@ -178,9 +178,9 @@ def read_choices(
             stated = _extract(responses[i], "math")
             if stated:
                 by_text[i] = stated
+    # by_text holds rows only when options were given
     named = dict(zip(by_text, options_named(
-        list(by_text.values()), [options[i] or [] for i in by_text] if options else [],
-        timeout, workers,
+        list(by_text.values()), [options[i] or [] for i in by_text], timeout, workers,
     ), strict=True))
     out = []
     for i, finding in enumerate(findings):

@@ -284,7 +284,7 @@ def per_model_accuracy(rows: list[Row], grades: list[Grade]) -> list[str]:
     for row, verdict in zip(rows, grades, strict=True):
         if row.model is not None:
             by_model.setdefault(row.model, []).append(verdict.correct)
-    if len(by_model) < 1 or (len(by_model) == 1 and len(rows) == 0):
+    if not by_model:
         return []
     width = max(len(m) for m in by_model)
     return [

@@ -256,7 +256,6 @@ class Strategy(ABC):
                 draws.completions, answers.answers, answers.rules, draws.sample_costs,
                 strict=True))
         ]
-        answers_list = answers.answers
         spec = problem.sampling
         return TTSRecord(
             strategy=self.name,
@@ -271,7 +270,7 @@ class Strategy(ABC):
             seed=spec.seed,
             samples=samples,
             chosen_index=chosen_index,
-            chosen_answer=None if chosen_index is None else answers_list[chosen_index],
+            chosen_answer=None if chosen_index is None else answers.answers[chosen_index],
             prompt_tokens=draws.prompt_tokens,
             cached_prompt_tokens=draws.cached_prompt_tokens,
             clusters=clusters,

@@ -28,6 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tts_eval.verifiers.presets import split_lines
+
 __all__ = [
     "EVAL_SEED",
     "LEVELS",
@@ -320,8 +322,9 @@ def _advance(pending: list[list[tuple[str, int]]], value: int,
 
 
 def split_steps(solution_text: str) -> list[str]:
-    """The step lines of a solution (non-empty lines), as ``check_steps`` labels them."""
-    return [ln.strip() for ln in solution_text.split("\n") if ln.strip()]
+    """The step lines of a solution (non-empty lines), as ``check_steps`` labels them: the
+    steps the toy PRM preset reads, so training and scoring split alike."""
+    return split_lines(solution_text)
 
 
 def format_prm_input(problem: dict | str, steps: Sequence[str]) -> str:
