@@ -97,8 +97,10 @@ def test_greedy_forces_one_sample_at_temperature_zero_and_sample_keeps_the_first
 
 
 def test_unknown_strategy_and_bad_n_are_clear_errors():
-    with pytest.raises(ValueError, match="unknown strategy 'beem'.*greedy, majority, sample"):
+    with pytest.raises(ValueError, match="unknown strategy 'beem'; valid.*greedy, majority"):
         get_strategy("beem")
+    with pytest.raises(ValueError, match="'beam-search' .did you mean beam_search"):
+        get_strategy("beam-search")
     with pytest.raises(ValueError, match="n must be >= 1"):
         get_strategy("majority", n=0)
     with pytest.raises(ValueError, match="exactly one sample"):
@@ -209,6 +211,9 @@ class TableVerifier:
         self.calls += 1
         return [ScoredSteps(list(self.table[s]), 10) for s in solutions]
 
+    def read_tokens(self, prompts, solutions):
+        return [10] * len(solutions)
+
 
 VERIFIED_TEXTS = ["\\boxed{3}", "so \\boxed{5}", "\\boxed{5}", "then \\boxed{3}"]
 STEP_TABLE = {"\\boxed{3}": [0.9, 0.6], "so \\boxed{5}": [0.2, 0.5],
@@ -237,11 +242,27 @@ def test_verifier_strategies_choose_by_aggregated_scores(strategy, aggregate, ch
         record.cost.generator_flops + record.cost.verifier_flops)
 
 
-def test_verifier_strategies_need_a_verifier_and_refuse_budgets_clearly():
+def test_verifier_strategies_need_a_verifier():
     engine = ReplayEngine([VERIFIED_TEXTS])
     with pytest.raises(ValueError, match="needs a verifier: add verifier=NAME"):
         get_strategy("best_of_n", n=4).solve(problems(1, n=4), engine)
-    with pytest.raises(ValueError, match="budgets for verifier-guided strategies"):
-        get_strategy("weighted_majority", n=4, budget=Budget(tokens=1000))
     with pytest.raises(ValueError, match="unknown aggregate 'median'"):
         get_strategy("best_of_n", n=4, aggregate="median")
+
+
+@pytest.mark.parametrize("strategy", ["best_of_n", "weighted_majority"])
+def test_verifier_strategies_pay_their_readings_out_of_the_budget(strategy):
+    # prompt 7 tokens; a sample's worst case: 16 generated + a reading of 10 + 16 planned
+    verifier = TableVerifier(STEP_TABLE)
+    engine = ReplayEngine([VERIFIED_TEXTS])
+    problem = Problem("p0", SamplingSpec(temperature=0.8, seed=0, max_tokens=16))
+    (record,) = get_strategy(strategy, budget=Budget(tokens=100)).solve(
+        [problem], engine, verifier)
+    assert record.cost.total_tokens <= 100
+    # round 1: (100 - 7) // 42 = 2 samples (9 + 12 tokens, 2 readings of 10) -> 48 spent;
+    # round 2: 52 // 42 = 1 sample (9 + 10) -> 67; 33 left buys no worst case
+    assert [spec.n for call in engine.calls for spec in call] == [2, 1]
+    assert verifier.calls == 2  # each round read before the next was planned
+    assert record.cost.total_tokens == 67 and record.cost.verifier_tokens == 30
+    assert all(s.score is not None for s in record.samples)
+    assert record.budget["rounds"] == 2

@@ -45,6 +45,8 @@ class Completion:
     finish_reason: str | None
     cumulative_logprob: float | None = None
     token_ids: tuple[int, ...] = ()
+    stop_reason: str | int | None = None  # the stop string or token that ended it (None: EOS,
+    # length, or no stop): a search step that ended at its delimiter is not finished
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,16 @@ class Engine(Protocol):
         """Tokens ``prompt`` takes, exactly as ``generate`` will count it."""
         ...
 
+    def token_ids(self, prompt: Prompt, add_special_tokens: bool = True) -> list[int]:
+        """The ids ``generate`` sends for ``prompt``: a search continues a path from them."""
+        ...
+
+    def decode(self, token_ids: Sequence[int]) -> str:
+        """The text of generated ``token_ids`` (special tokens skipped, as completions are):
+        a search path's text is decoded from the ids it was generated as, never pieced
+        together from per-step strings."""
+        ...
+
     @property
     def model_config(self) -> dict[str, Any] | str:
         """The model's HF config (a dict, or a local model directory for exact parameter
@@ -91,6 +103,10 @@ class Scorer(Protocol):
     def score_steps(self, texts: Sequence[str], step_tag: str) -> list[ScoredSteps]:
         """For every text, P(step is good) at each occurrence of ``step_tag`` (the token
         the PRM was trained to judge after each step), in order."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the reward model reads for ``text`` (what ``score_steps`` charges)."""
         ...
 
     @property

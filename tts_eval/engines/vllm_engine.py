@@ -218,6 +218,9 @@ class VLLMEngine(VLLMModel):
     def count_tokens(self, prompt: Prompt, add_special_tokens: bool = True) -> int:
         return len(self.token_ids(prompt, add_special_tokens))
 
+    def decode(self, token_ids: Sequence[int]) -> str:
+        return self.tokenizer.decode(list(token_ids), skip_special_tokens=True)
+
     def _sampling_params(self, spec: SamplingSpec, prompt_len: int):
         from vllm import SamplingParams
 
@@ -275,6 +278,7 @@ def _to_generation(output) -> Generation:
             finish_reason=c.finish_reason,
             cumulative_logprob=c.cumulative_logprob,
             token_ids=tuple(c.token_ids),
+            stop_reason=c.stop_reason,
         )
         for c in sorted(output.outputs, key=lambda c: c.index)
     ]

@@ -36,6 +36,9 @@ class VLLMScorer(VLLMModel):
             raise ScoringError(f"{self.pretrained}: the tokenizer has no {step_tag!r} token")
         return int(tag_id)
 
+    def count_tokens(self, text: str) -> int:
+        return len(self.token_ids(text))
+
     def score_steps(self, texts: Sequence[str], step_tag: str) -> list[ScoredSteps]:
         from vllm import PoolingParams
 

@@ -20,7 +20,13 @@ from tts_eval.engines import Engine
 from tts_eval.grading import KINDS, options_in_prompt, warm_up
 from tts_eval.harness.model_args import ModelArgs
 from tts_eval.harness.requests import SamplingDefaults, resolve_request
-from tts_eval.strategies import Problem, get_strategy, uses_verifier
+from tts_eval.strategies import (
+    STRATEGIES,
+    Problem,
+    get_strategy,
+    strategies_reading,
+    strategy_args,
+)
 from tts_eval.verifiers import PRESETS, make_verifier
 
 log = logging.getLogger(__name__)
@@ -45,8 +51,8 @@ class TTSVLLM(TemplateLM):
         if args.max_gen_toks < 1:
             raise ValueError(f"tts-vllm: max_gen_toks must be >= 1, got {args.max_gen_toks}")
         budget = Budget(tokens=args.budget_tokens, flops=args.budget_flops)
-        verifier_params = {"aggregate": args.aggregate} if uses_verifier(args.strategy) else {}
-        self.strategy = get_strategy(args.strategy, n=args.n, budget=budget, **verifier_params)
+        self.strategy = get_strategy(args.strategy, n=args.n, budget=budget,
+                                     **_strategy_params(args, model_args))
         self.verifier = self._build_verifier(args)
         self.defaults = SamplingDefaults(temperature=args.temperature, top_p=args.top_p,
                                          top_k=args.top_k, max_gen_toks=args.max_gen_toks)
@@ -88,12 +94,17 @@ class TTSVLLM(TemplateLM):
         if args.verifier not in PRESETS:
             raise ValueError(f"tts-vllm: unknown verifier {args.verifier!r}; valid names: "
                              f"{names}")
-        if args.verifier_model is None:
+        model = args.verifier_model
+        if model is None and args.verifier == "toy-prm":
+            from tts_eval.toy import model_path
+
+            model = str(model_path("prm"))  # the preset's own model ships with tts-eval
+        if model is None:
             raise ValueError(f"tts-vllm: verifier={args.verifier} needs verifier_model=PATH "
                              "(the reward model's HF id or local directory)")
         from tts_eval.engines.vllm_scorer import VLLMScorer
 
-        return make_verifier(args.verifier, args.verifier_model, VLLMScorer, seed=args.seed,
+        return make_verifier(args.verifier, model, VLLMScorer, seed=args.seed,
                              dtype=args.dtype, enforce_eager=args.enforce_eager,
                              trust_remote_code=args.trust_remote_code)
 
@@ -177,3 +188,19 @@ class TTSVLLM(TemplateLM):
                 "or --gen_kwargs set temperature=0. Override with --gen_kwargs temperature=0.8",
                 self.strategy.name, self.strategy.n,
             )
+
+
+def _strategy_params(args: ModelArgs, given: dict[str, Any]) -> dict[str, Any]:
+    """The model_args the chosen strategy reads. One that only other strategies read is an
+    error when the user set it (a silently ignored beam_width is a wrong experiment)."""
+    if args.strategy not in STRATEGIES:
+        return {}  # get_strategy names the valid ones
+    reads = strategy_args(args.strategy)
+    every = {arg for cls in STRATEGIES.values() for arg in cls.extra_args}
+    unused = sorted(k for k in given if k in every and k not in reads)
+    if unused:
+        users = "; ".join(f"{k}: {', '.join(strategies_reading(k))}" for k in unused)
+        raise ValueError(f"tts-vllm: strategy={args.strategy} does not read "
+                         f"{', '.join(unused)} (read by {users}); drop them or change "
+                         "strategy")
+    return {name: getattr(args, name) for name in reads}

@@ -44,13 +44,26 @@ class ModelArgs:
                                              "fixed `n`")
     budget_flops: float | None = _arg(None, "per-problem FLOPs budget (e.g. `2e14`; actual "
                                             "FLOPs, below), instead of a fixed `n`")
-    verifier: str | None = _arg(None, "verifier for `best_of_n` / `weighted_majority` "
-                                      "(below): `toy-prm`, `toy-oracle`")
+    verifier: str | None = _arg(None, "verifier for `best_of_n`, `weighted_majority`, "
+                                      "`beam_search`, `dvts`, `rebase` (below)")
     verifier_model: str | None = _arg(None, "the verifier's reward model (HF id or local "
-                                            "directory)")
+                                            "directory)",
+                                      shown="`toy-prm`: the bundled toy PRM")
     aggregate: str = _arg("last", "step scores -> one solution score: `last`, `min`, `prod`, "
                                   "`mean`")
     oracle_noise: float = _arg(0.0, "`toy-oracle`: probability that each step label flips")
+    beam_width: int = _arg(4, "`beam_search`: keep n / beam_width beams per step, expand each "
+                              "beam_width times; `dvts`: n / beam_width subtrees")
+    lookahead: int = _arg(0, "search: greedy steps past each candidate, read only for its "
+                             "score")
+    max_steps: int = _arg(40, "search: most steps per solution (the last one runs to the end)")
+    step_delimiter: str | None = _arg(
+        None, "search: what ends a step (escapes such as `\\n` allowed)",
+        shown="the verifier's: a newline for `toy-prm` / `toy-oracle`")
+    select: str = _arg("weighted_majority", "search: final answer among finished solutions: "
+                                            "`weighted_majority` or `best`")
+    rebase_temperature: float = _arg(0.1, "`rebase`: softmax temperature sharing the width "
+                                          "among nodes")
     revision: str | None = _arg(None, "model revision (branch, tag or commit)", group=ENGINE)
     tokenizer: str | None = _arg(None, "tokenizer id or directory, if not the model's",
                                  group=ENGINE)
@@ -100,12 +113,28 @@ class ModelArgs:
         hints_by_name = typing.get_type_hints(cls)
         typed = {name: _coerce(name, value, hints_by_name[name])
                  for name, value in declared.items()}
+        if isinstance(typed.get("step_delimiter"), str):
+            typed["step_delimiter"] = _unescape(typed["step_delimiter"])
         return cls(**typed), extra
 
     def engine_args(self) -> dict[str, Any]:
         """The declared vLLM arguments that differ from vLLM's own defaults."""
         return {name: getattr(self, name) for name in self.names(ENGINE)
                 if name != "pretrained" and getattr(self, name) != _default(name)}
+
+
+def _unescape(text: str) -> str:
+    r"""``\n``, ``\t`` and ``\\`` as the characters they name: a newline cannot be typed
+    inside ``--model_args``."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in "nt\\":
+            out.append({"n": "\n", "t": "\t", "\\": "\\"}[text[i + 1]])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def _default(name: str) -> Any:

@@ -3,10 +3,11 @@
 from tts_eval.records.schema import (
     SCHEMA_VERSION,
     ModelRecord,
+    NodeRecord,
     SampleRecord,
     TTSRecord,
     parse_record,
 )
 
-__all__ = ["SCHEMA_VERSION", "ModelRecord", "SampleRecord", "TTSRecord",
+__all__ = ["SCHEMA_VERSION", "ModelRecord", "NodeRecord", "SampleRecord", "TTSRecord",
            "parse_record"]

@@ -30,6 +30,29 @@ class SampleRecord:
     flops: float | None = None  # this sample's decode FLOPs (its prompt's prefill is shared)
     answer_rule: str | None = None  # how a choice letter was found (omitted when None)
     step_scores: list[float] | None = None  # the verifier's score per step (omitted: none)
+    node: int | None = None  # a search's leaf this solution ends at (omitted: no tree)
+
+
+@dataclass
+class NodeRecord:
+    """One node of a search tree: a step, where it hangs, what it cost, how it scored.
+
+    A node's solution is its ancestors' steps and its own, in order; ``step_scores`` are
+    the verifier's scores of that whole path (it reads the path each time).
+    """
+
+    id: int
+    parent: int | None  # None: a first step (its parent is the prompt)
+    depth: int  # 1 for a first step
+    text: str  # this step's text
+    tokens: int  # generated tokens of this step
+    flops: float  # generator FLOPs of this step and its lookahead
+    finish_reason: str | None  # None: the step ended at the delimiter and the path goes on
+    step_scores: list[float] | None = None  # None: never scored (budget)
+    score: float | None = None  # the aggregated score the search ranked it by
+    lookahead_tokens: int = 0  # greedy tokens generated past the step, read only for its score
+    verifier_tokens: int = 0
+    kept: bool = False  # chosen by the search to go on from (or set aside, when finished)
 
 
 @dataclass
@@ -65,6 +88,7 @@ class TTSRecord:
     budget: dict[str, Any] | None = None  # limits, planned samples and spend, rounds
     model: ModelRecord | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    tree: list[NodeRecord] | None = None  # a search's every node (omitted: no search)
 
     @property
     def answer(self) -> str:
@@ -75,14 +99,20 @@ class TTSRecord:
 
     @property
     def completion_tokens(self) -> int:
+        """Tokens generated: a search's every node (pruned ones and lookahead included),
+        else every sample."""
+        if self.tree is not None:
+            return sum(node.tokens + node.lookahead_tokens for node in self.tree)
         return sum(s.completion_tokens for s in self.samples)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for sample in data["samples"]:
-            for optional in ("answer_rule", "step_scores"):
+            for optional in ("answer_rule", "step_scores", "node"):
                 if sample.get(optional) is None:
                     sample.pop(optional, None)
+        if self.tree is None:
+            data.pop("tree")
         if self.cost is not None:
             data["cost"] = self.cost.to_dict()  # with its totals, for readers of the JSON
         data = {"tts_record": SCHEMA_VERSION, "answer": self.answer, **data}
@@ -101,11 +131,13 @@ class TTSRecord:
             )
         samples = [SampleRecord(**s) for s in data["samples"]]
         fields = {k: data[k] for k in cls.__dataclass_fields__
-                  if k in data and k not in ("samples", "cost", "model")}
+                  if k in data and k not in ("samples", "cost", "model", "tree")}
+        tree = ([NodeRecord(**_known_fields(NodeRecord, node)) for node in data["tree"]]
+                if data.get("tree") is not None else None)
         cost = Cost(**_known_fields(Cost, data["cost"])) if data.get("cost") else None
         model = (ModelRecord(**_known_fields(ModelRecord, data["model"])) if data.get("model")
                  else None)
-        return cls(samples=samples, cost=cost, model=model, **fields)
+        return cls(samples=samples, cost=cost, model=model, tree=tree, **fields)
 
 
 def parse_record(response: str) -> TTSRecord | None:

@@ -55,6 +55,7 @@ class ProblemDraws:
     completions: list[Completion] = field(default_factory=list)
     sample_costs: list[Cost] = field(default_factory=list)
     budget: dict[str, Any] | None = None
+    readings: list[ScoredSteps | None] = field(default_factory=list)  # None: not read (budget)
 
 
 @dataclass
@@ -76,12 +77,43 @@ def sample_answers(problem: Problem, completions: Sequence[Completion]) -> Sampl
                          [None] * len(texts))
 
 
+def read_within_budget(
+    ctx: Context, owners: Sequence[int], prompts: Sequence[str], texts: Sequence[str]
+) -> list[ScoredSteps | None]:
+    """The verifier reads every text in one call, each charged to the problem that owns
+    it. With a budget, each exact reading is paid before it happens, and a text whose
+    reading no longer fits is not read (None)."""
+    budgeted = ctx.meter.budget.is_set and ctx.verifier.model_config is not None
+    read = list(range(len(texts)))
+    if budgeted:
+        tokens = ctx.verifier.read_tokens(prompts, texts)
+        read = []
+        for j, owner in enumerate(owners):
+            if ctx.meter.afford(owner, ctx.meter.pricer.verify(tokens[j])) >= 1:
+                ctx.meter.charge_verifier(owner, tokens[j])
+                read.append(j)
+    scored = (ctx.verifier.score([prompts[j] for j in read], [texts[j] for j in read])
+              if read else [])
+    out: list[ScoredSteps | None] = [None] * len(texts)
+    for j, steps in zip(read, scored, strict=True):
+        if not budgeted:
+            ctx.meter.charge_verifier(owners[j], steps.tokens)
+        out[j] = steps
+    return out
+
+
+def derive_seed(seed: int | None, label: object) -> int | None:
+    """A seed for one labelled request of a problem whose request seed is ``seed``: the
+    same (seed, label) always gives the same seed, different labels differ."""
+    if seed is None:
+        return None
+    digest = hashlib.sha256(f"{seed}:{label}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
 def round_seed(seed: int | None, round_index: int) -> int | None:
     """Round 0 keeps the request's seed (so it matches a fixed-n run); later rounds differ."""
-    if seed is None or round_index == 0:
-        return seed
-    digest = hashlib.sha256(f"{seed}:{round_index}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+    return seed if round_index == 0 else derive_seed(seed, round_index)
 
 
 class Strategy(ABC):
@@ -89,6 +121,7 @@ class Strategy(ABC):
 
     name: ClassVar[str]
     uses_verifier: ClassVar[bool] = False
+    extra_args: ClassVar[tuple[str, ...]] = ()  # what it reads beyond n and the budget
 
     def __init__(self, n: int | None = None, budget: Budget | None = None) -> None:
         self.budget = budget or Budget()
@@ -122,33 +155,32 @@ class Strategy(ABC):
         meter = Meter(pricer, self.budget, len(problems))
         return self.run(problems, Context(engine, meter, verifier))
 
-    def score_draws(
+    def read_draws(
         self, problems: Sequence[Problem], draws: Sequence[ProblemDraws], ctx: Context
-    ) -> list[list[ScoredSteps]]:
-        """Every sample of every problem read by the verifier in one call; what it read is
-        charged to each problem as verifier tokens and FLOPs."""
+    ) -> None:
+        """The verifier reads every sample not read yet, of every problem, in one call; what
+        it reads is charged to each problem as verifier tokens and FLOPs. With a budget, a
+        sample is read only if its exact reading still fits (else its reading stays None)."""
         if ctx.verifier is None:
             raise ValueError(f"strategy {self.name!r} needs a verifier")
-        prompts, texts, owners = [], [], []
+        prompts, texts, owners = [], [], []  # owners: (problem, slot in its readings)
         for index, (problem, draw) in enumerate(zip(problems, draws, strict=True)):
-            for completion in draw.completions:
+            for completion in draw.completions[len(draw.readings):]:
                 prompts.append(problem.prompt)
                 texts.append(completion.text)
-                owners.append(index)
-        scored = ctx.verifier.score(prompts, texts) if texts else []
-        out: list[list[ScoredSteps]] = [[] for _ in problems]
-        for owner, steps in zip(owners, scored, strict=True):
-            ctx.meter.charge_verifier(owner, steps.tokens)
-            out[owner].append(steps)
-        return out
-
-    # Sampling ----------------------------------------------------------------------
+                owners.append((index, len(draw.readings)))
+                draw.readings.append(None)
+        readings = read_within_budget(ctx, [index for index, _ in owners], prompts, texts)
+        for (index, slot), steps in zip(owners, readings, strict=True):
+            draws[index].readings[slot] = steps
 
     def draw(
         self, problems: Sequence[Problem], ctx: Context, n: int | None = None,
-        **overrides: Any,
+        read: bool = False, **overrides: Any,
     ) -> list[ProblemDraws]:
-        """Up to ``n`` samples per problem in batched engine calls, within the budget.
+        """Up to ``n`` samples per problem in batched engine calls, within the budget;
+        with ``read``, each round's samples are read by the verifier before the next round
+        is planned, so its reading is paid for out of the same budget.
 
         Without a budget: one engine call, ``n`` samples per prompt sharing its prefix.
         """
@@ -163,8 +195,10 @@ class Strategy(ABC):
                 ctx.meter.charge_prefill(i, generation.prompt_tokens)
                 self._add(i, draw, generation.completions, ctx.meter)
                 draws.append(draw)
+            if read:
+                self.read_draws(problems, draws, ctx)
             return draws
-        return self._draw_within_budget(prompts, specs, ctx, n)
+        return self._draw_within_budget(problems, specs, ctx, n, read)
 
     @staticmethod
     def _add(i: int, draw: ProblemDraws, completions: list[Completion], meter: Meter) -> None:
@@ -174,13 +208,18 @@ class Strategy(ABC):
             draw.sample_costs.append(cost)
 
     def _draw_within_budget(
-        self, prompts: list[str], specs: list[SamplingSpec], ctx: Context, n: int,
+        self, problems: Sequence[Problem], specs: list[SamplingSpec], ctx: Context, n: int,
+        read: bool,
     ) -> list[ProblemDraws]:
         meter, pricer = ctx.meter, ctx.meter.pricer
+        prompts = [p.prompt for p in problems]
         prompt_tokens = [ctx.engine.count_tokens(p, s.add_special_tokens)
                          for p, s in zip(prompts, specs, strict=True)]
         prefill = [pricer.prefill(t) for t in prompt_tokens]
         worst = [pricer.sample(t, s.max_tokens) for t, s in zip(prompt_tokens, specs, strict=True)]
+        if read:
+            worst = [w + self._worst_reading(ctx, p, s.max_tokens)
+                     for w, p, s in zip(worst, prompts, specs, strict=True)]
         planned = [min(n, meter.afford(i, w, fixed=f))
                    for i, (f, w) in enumerate(zip(prefill, worst, strict=True))]
         self._check_one_answer_fits(planned, prefill, worst, specs)
@@ -208,7 +247,19 @@ class Strategy(ABC):
                 draws[i].cached_prompt_tokens += generation.cached_prompt_tokens
                 self._add(i, draws[i], generation.completions, meter)
                 draws[i].budget["rounds"] = round_index + 1
+            if read:
+                self.read_draws(problems, draws, ctx)
         return draws
+
+    @staticmethod
+    def _worst_reading(ctx: Context, prompt: str, solution_tokens: int) -> Cost:
+        """The verifier reading a solution of ``solution_tokens`` generated tokens, planned
+        as one verifier token per generated token past the prompt's reading (the exact
+        count is checked before each reading; a sample that no longer fits stays unread)."""
+        if ctx.verifier is None or ctx.verifier.model_config is None:
+            return Cost()
+        (prompt_read,) = ctx.verifier.read_tokens([prompt], [""])
+        return ctx.meter.pricer.verify(prompt_read + solution_tokens)
 
     def _check_one_answer_fits(self, planned, prefill, worst, specs) -> None:
         short = [i for i, k in enumerate(planned) if k < 1]
@@ -225,6 +276,12 @@ class Strategy(ABC):
         )
 
     # Records -----------------------------------------------------------------------
+
+    def record_params(self, problem: Problem) -> dict[str, Any]:
+        """The strategy's parameters and the problem's sampling, as a record states them."""
+        spec = problem.sampling
+        return {**self.params, "temperature": spec.temperature, "top_p": spec.top_p,
+                "top_k": spec.top_k, "max_tokens": spec.max_tokens}
 
     def make_record(
         self,
@@ -256,18 +313,11 @@ class Strategy(ABC):
                 draws.completions, answers.answers, answers.rules, draws.sample_costs,
                 strict=True))
         ]
-        spec = problem.sampling
         return TTSRecord(
             strategy=self.name,
-            params={
-                **self.params,
-                "temperature": spec.temperature,
-                "top_p": spec.top_p,
-                "top_k": spec.top_k,
-                "max_tokens": spec.max_tokens,
-            },
+            params=self.record_params(problem),
             answer_kind=problem.answer_kind,
-            seed=spec.seed,
+            seed=problem.sampling.seed,
             samples=samples,
             chosen_index=chosen_index,
             chosen_answer=None if chosen_index is None else answers.answers[chosen_index],

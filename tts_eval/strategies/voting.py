@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+NO_SCORE = float("-inf")  # the score of a sample the verifier did not read: it never wins
+
 
 def majority_choice(clusters: Sequence[int]) -> int | None:
     """Index of the sample that answers for the largest answer cluster.
@@ -38,7 +40,7 @@ def weighted_majority_choice(clusters: Sequence[int], scores: Sequence[float]) -
     totals: dict[int, float] = {}
     first_seen: dict[int, int] = {}
     for index, (cluster, score) in enumerate(zip(clusters, scores, strict=True)):
-        if cluster >= 0:
+        if cluster >= 0 and score != NO_SCORE:
             totals[cluster] = totals.get(cluster, 0.0) + score
             first_seen.setdefault(cluster, index)
     if not totals:
@@ -51,6 +53,6 @@ def weighted_majority_choice(clusters: Sequence[int], scores: Sequence[float]) -
 
 def best_of_n_choice(scores: Sequence[float]) -> int | None:
     """Index of the highest-scored sample (best-of-N with a verifier); ties: the first."""
-    if not scores:
+    if not scores or max(scores) == NO_SCORE:
         return None
     return max(range(len(scores)), key=lambda i: (scores[i], -i))

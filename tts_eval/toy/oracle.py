@@ -34,6 +34,7 @@ class ToyOracleVerifier:
     """Exact (or, with ``noise``, flipped) step labels as scores."""
 
     model_config = None  # nothing to price: the oracle reads no tokens
+    step_delimiter = "\n"  # the toy world writes one step per line
 
     def __init__(self, noise: float = 0.0, seed: int = 0) -> None:
         if not 0.0 <= noise <= 1.0:
@@ -59,3 +60,6 @@ class ToyOracleVerifier:
                 labels = [label != (rng.random() < self.noise) for label in labels]
             out.append(ScoredSteps([float(label) for label in labels], 0))
         return out
+
+    def read_tokens(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[int]:
+        return [0] * len(solutions)

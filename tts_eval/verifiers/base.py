@@ -21,6 +21,17 @@ class Verifier(Protocol):
         per step, in order, and the tokens read to get them."""
         ...
 
+    def read_tokens(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[int]:
+        """The tokens ``score`` would read for each solution, without reading them: a
+        budget checks them before it pays."""
+        ...
+
+    @property
+    def step_delimiter(self) -> str:
+        """Where this verifier's steps end in a generated solution; search strategies stop
+        each step there."""
+        ...
+
     @property
     def model_config(self) -> dict[str, Any] | str | None:
         """The verifier model's config, to price what it reads (None: it reads no tokens,
@@ -48,12 +59,14 @@ class StepFormat:
     """How a PRM reads a solution: where its steps end, and the text it is shown.
 
     ``render(prompt, steps)`` must put ``step_tag`` after every step, exactly once per step:
-    the scorer returns one score per tag, and the count is checked.
+    the scorer returns one score per tag, and the count is checked. ``delimiter`` is what
+    ends a step in the generator's text (what ``split`` splits on).
     """
 
     step_tag: str
     split: Callable[[str], list[str]]
     render: Callable[[str, list[str]], str]
+    delimiter: str = "\n\n"
 
 
 class ProcessRewardVerifier:
@@ -67,8 +80,18 @@ class ProcessRewardVerifier:
     def model_config(self) -> dict[str, Any] | str:
         return self.scorer.model_config
 
-    def score(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[ScoredSteps]:
+    @property
+    def step_delimiter(self) -> str:
+        return self.step_format.delimiter
+
+    def _render(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[str]:
         fmt = self.step_format
-        texts = [fmt.render(prompt, fmt.split(solution))
-                 for prompt, solution in zip(prompts, solutions, strict=True)]
-        return self.scorer.score_steps(texts, fmt.step_tag)
+        return [fmt.render(prompt, fmt.split(solution))
+                for prompt, solution in zip(prompts, solutions, strict=True)]
+
+    def score(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[ScoredSteps]:
+        return self.scorer.score_steps(self._render(prompts, solutions),
+                                       self.step_format.step_tag)
+
+    def read_tokens(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[int]:
+        return [self.scorer.count_tokens(text) for text in self._render(prompts, solutions)]

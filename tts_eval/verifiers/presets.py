@@ -28,7 +28,7 @@ def _render_tagged_lines(prompt: str, steps: list[str]) -> str:
 
 
 TOY_PRM_FORMAT = StepFormat(step_tag=TOY_STEP_TAG, split=split_lines,
-                            render=_render_tagged_lines)
+                            render=_render_tagged_lines, delimiter="\n")
 """What the toy PRM was trained on (``toy.problems.format_prm_input``)."""
 
 PRESETS: dict[str, StepFormat] = {"toy-prm": TOY_PRM_FORMAT}
