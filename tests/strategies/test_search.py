@@ -273,3 +273,19 @@ def test_tree_survives_the_record_json():
     again = TTSRecord.from_dict(record.to_dict())
     assert again.tree == record.tree
     assert [s.node for s in again.samples] == [s.node for s in record.samples]
+
+
+def test_qwen_prm_renders_its_model_cards_conversation():
+    from tts_eval.verifiers.presets import QWEN_PRM_FORMAT, problem_text
+
+    fmt = QWEN_PRM_FORMAT
+    chat = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nWhat is 1+1?<|im_end|>\n"
+    assert problem_text(chat + "<|im_start|>assistant\n") == "What is 1+1?"
+    assert problem_text("What is 2+2?\n") == "What is 2+2?"
+    steps = fmt.split("Add them.\n\n1+1=2\n\n\n\n$\\boxed{2}$\n")
+    assert steps == ["Add them.", "1+1=2", "$\\boxed{2}$"]
+    assert fmt.render("What is 1+1?", steps) == (
+        "<|im_start|>system\nPlease reason step by step, and put your final answer within "
+        "\\boxed{}.<|im_end|>\n<|im_start|>user\nWhat is 1+1?<|im_end|>\n"
+        "<|im_start|>assistant\nAdd them.<extra_0>1+1=2<extra_0>$\\boxed{2}$<extra_0>"
+        "<|im_end|>\n")

@@ -28,7 +28,7 @@ from tts_eval.verifiers import make_verifier
 pytestmark = pytest.mark.vllm
 
 LEVEL = 3
-COUNT = 6
+COUNT = 4
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_a_perfect_verifier_makes_best_of_n_equal_pass_at_n(engine, toy_problems
 @pytest.mark.parametrize("name", ["beam_search", "dvts", "rebase"])
 def test_the_same_seed_grows_the_same_tree(engine, toy_problems, name):
     _, problems = toy_problems
-    params = {"n": 8} if name == "rebase" else {"n": 8, "beam_width": 2}
+    params = {"n": 4} if name == "rebase" else {"n": 4, "beam_width": 2}
     first = get_strategy(name, **params).solve(problems, engine, ToyOracleVerifier())
     again = get_strategy(name, **params).solve(problems, engine, ToyOracleVerifier())
     assert [r.to_dict() for r in first] == [r.to_dict() for r in again]
@@ -102,7 +102,7 @@ def test_a_search_step_is_one_engine_call_for_the_whole_run(engine, toy_problems
             return self.inner.generate(prompts, specs)
 
     counting = Counting(engine)
-    records = get_strategy("beam_search", n=8, beam_width=2).solve(
+    records = get_strategy("beam_search", n=4, beam_width=2).solve(
         problems, counting, ToyOracleVerifier())
     deepest = max(node.depth for record in records for node in record.tree)
     assert len(counting.calls) == deepest  # one call per depth, all problems in it
@@ -119,7 +119,7 @@ def test_a_search_step_is_one_engine_call_for_the_whole_run(engine, toy_problems
 def test_budgets_cover_generator_and_verifier_and_are_never_exceeded(
         engine, prm, toy_problems, name, budget):
     _, problems = toy_problems
-    params = {} if name in ("best_of_n", "weighted_majority") else {"n": 8}
+    params = {"n": 8}  # at most 8 samples or beams, fewer when the budget says so
     if name in ("beam_search", "dvts"):
         params["beam_width"] = 2
     records = get_strategy(name, budget=budget, **params).solve(problems, engine, prm)
@@ -127,3 +127,24 @@ def test_budgets_cover_generator_and_verifier_and_are_never_exceeded(
         assert budget.fits(record.cost)
         assert record.cost.verifier_tokens > 0 and record.cost.verifier_flops > 0
         assert record.chosen_index is not None
+
+
+def test_qwen_prm_format_reads_one_score_per_paragraph(prm):
+    from tts_eval.verifiers import ProcessRewardVerifier
+    from tts_eval.verifiers.presets import QWEN_PRM_FORMAT
+
+    qwen = ProcessRewardVerifier(prm.scorer, QWEN_PRM_FORMAT)
+    solution = "First 5+3=8\n\nThen 8*2=16\n\n\nThe answer is \\boxed{16}"
+    (steps,) = qwen.score(["Problem: Tom has 5 apples...\nSolution:\n"], [solution])
+    assert len(steps.scores) == 3 and all(0.0 <= s <= 1.0 for s in steps.scores)
+    assert qwen.read_tokens(["Problem: x\nSolution:\n"], [solution])[0] > 0
+    assert qwen.step_delimiter == "\n\n"
+
+
+def test_a_reward_model_without_the_preset_tag_is_a_clear_error(tiny_model):
+    from tts_eval.engines.vllm_scorer import ScoringError, VLLMScorer
+
+    verifier = make_verifier("qwen-prm", str(tiny_model), VLLMScorer)
+    with pytest.raises(ScoringError, match="has no '<extra_0>' token"):
+        verifier.score(["What is 1+1?"], ["1+1=2\n\nSo \\boxed{2}"])
+    assert not verifier.scorer.started  # found from the tokenizer, before any engine start
