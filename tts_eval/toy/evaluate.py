@@ -160,9 +160,18 @@ def prm_metrics(
     ``scores`` is flat: one list per (problem, sample) in order. Solution score = the last step's
     score (the answer line), the usual aggregation for prefix-labelled PRMs; min is reported too.
     Best-of-n and weighted majority choose through the strategies' own choice functions.
+
+    ``step_auroc`` pools the steps of all problems, so a PRM scores well on it by knowing which
+    problems are hard. ``step_auroc_within_problem`` only compares steps of the same problem:
+    over every pair of one right and one wrong step among that problem's sampled solutions,
+    pooled over problems (equivalently, per-problem AUROC averaged with weights = pairs), the
+    share in which the right step scores higher (ties count half). This is what search and
+    reranking among one problem's samples need.
     """
     step_s: list[float] = []
     step_y: list[bool] = []
+    within_wins = 0.0
+    within_pairs = 0
     sol_last: list[float] = []
     sol_min: list[float] = []
     sol_y: list[bool] = []
@@ -174,18 +183,27 @@ def prm_metrics(
     k = 0
     for p, sols, ok, ids in zip(problems, samples, correct, clusters, strict=True):
         lasts = []
+        prob_s: list[float] = []
+        prob_y: list[bool] = []
         for s, right in zip(sols, ok, strict=True):
             sc = scores[k]
             k += 1
             labels = check_steps(p, s)
             n = min(len(sc), len(labels))
-            step_s += sc[:n]
-            step_y += labels[:n]
+            prob_s += sc[:n]
+            prob_y += labels[:n]
             last = sc[-1] if sc else 0.0
             lasts.append(last)
             sol_last.append(last)
             sol_min.append(min(sc) if sc else 0.0)
             sol_y.append(right)
+        step_s += prob_s
+        step_y += prob_y
+        within = auroc(prob_s, prob_y)
+        if within is not None:
+            pairs = sum(prob_y) * (len(prob_y) - sum(prob_y))
+            within_wins += within * pairs
+            within_pairs += pairs
         p1.append(sum(ok) / len(ok))
         maj_ok.append(_chosen_is_right(majority_choice(ids), ok))
         best_ok.append(_chosen_is_right(best_of_n_choice(lasts), ok))
@@ -199,6 +217,8 @@ def prm_metrics(
 
     return {
         "step_auroc": r(auroc(step_s, step_y)),
+        "step_auroc_within_problem": r(within_wins / within_pairs) if within_pairs else None,
+        "step_pairs_within_problem": within_pairs,
         "solution_auroc_last": r(auroc(sol_last, sol_y)),
         "solution_auroc_min": r(auroc(sol_min, sol_y)),
         "steps": len(step_s),

@@ -30,7 +30,19 @@ Why these choices:
   decisive in pilot runs.
 - The PRM starts from the medium generator, the most accurate one (it already reads the format
   and does arithmetic), and learns exact step labels (``check_steps``) of solutions the three
-  generators actually sampled, plus synthetic slips to balance the classes.
+  generators actually sampled, plus synthetic slips to balance the classes, plus contrast sets
+  (``prm_contrast_set``: a gold solution, the same with one result slipped, the same with a
+  wrong answer line) so that right and wrong steps also come from the same problem: trained on
+  generator samples alone (the earlier recipe, 400 steps at lr 1e-3) it mostly learnt "hard
+  problem -> low score" and PRM best-of-16 stayed below majority voting. 500 steps at lr 2e-3,
+  batches of similar length (``PRM_BUCKET``): ~11 one-thread CPU minutes. Measured (see
+  prm/TRAINING.json): PRM-weighted voting beats majority voting on medium and large, and
+  within-problem step AUROC is 0.77-0.82, but the PRM still does not check a step's
+  arithmetic: among a problem's samples, a right step and a step whose result slipped score
+  alike (AUROC ~0.5). Pilots at 300-700 steps, lr 1e-3 to 4e-3, with or without per-digit
+  auxiliary labels, or on contrast sets alone, stayed at or below 0.79 within-problem AUROC on
+  medium. Its within-problem skill is mostly telling worked solutions from bare answers and
+  steps after a wrong one.
 - Fixed seeds, a fixed data order and a fixed thread count (``--threads``, default 1): the same
   seed gives the same weights.
 
@@ -56,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from .problems import (
+    ANSWER_LINE,
     EVAL_SEED,
     LEVELS,
     STEP_TAG,
@@ -65,6 +78,7 @@ from .problems import (
     format_prompt,
     make_problems,
     noisy_solution,
+    parse_step,
     split_steps,
 )
 
@@ -102,9 +116,11 @@ GENERATORS: dict[str, Spec] = {
     "large": Spec(hidden=256, heads=8, layers=4, steps=4000, lr=4e-3, weight_decay=1.0),
 }
 # Schedule only: the PRM takes the shape of the generator it starts from (PRM_INIT).
-PRM_SPEC = Spec(hidden=0, heads=0, layers=0, steps=400, lr=1e-3, warmup=20)
+PRM_SPEC = Spec(hidden=0, heads=0, layers=0, steps=500, lr=2e-3, warmup=20)
 PRM_INIT = "medium"
 PRM_BATCH = 32
+PRM_CONTRAST_PER_LEVEL = 1000  # fresh training problems per level for contrast sets
+PRM_BUCKET = 16  # batches sorted by length inside windows of this many (less padding)
 
 
 def qwen2_config(spec: Spec, tokenizer: Any, **extra: Any) -> Any:
@@ -342,16 +358,19 @@ class _PRM:
         return PRM()
 
 
-def prm_examples(seed: int, sample_files: Sequence[Path], max_extra_lines: int = 2) -> list[dict]:
+def prm_examples(seed: int, sample_files: Sequence[Path], max_extra_lines: int = 2,
+                 contrast_per_level: int = 0) -> list[dict]:
     """PRM training records: text with step tags + one exact label per tag.
 
     Sources: every solution the generators sampled on training problems (their real mistakes),
     plus for each of those problems one gold and one slip-injected solution (so the classes stay
-    balanced on every level). Half the records drop the newline after each tag (the layout
-    Qwen2.5-Math-PRM uses) so that either layout scores sensibly.
+    balanced on every level), plus ``prm_contrast_set`` for ``contrast_per_level`` fresh
+    training problems per level (eval texts removed). Half the records drop the newline after
+    each tag (the layout Qwen2.5-Math-PRM uses) so that either layout scores sensibly.
     """
     rng = random.Random(f"tts-eval-toy:prm:{seed}")
     recs: list[dict] = []
+    sources: list[tuple[dict, list[str]]] = []
     for path in sample_files:
         for line in open(path, encoding="utf-8"):
             if not line.strip():
@@ -361,17 +380,94 @@ def prm_examples(seed: int, sample_files: Sequence[Path], max_extra_lines: int =
             sols = list(row["samples"])
             sols.append(prob["solution"])
             sols.append(noisy_solution(prob, rng, 0.35, rng.choice(STYLES)))
-            for sol in sols:
-                steps = split_steps(sol)[: len(prob["steps"]) + max_extra_lines]
-                if not steps:
-                    continue
-                labels = check_steps(prob, "\n".join(steps))
-                text = format_prm_input(prob, steps)
-                if rng.random() < 0.5:
-                    text = text.replace(STEP_TAG + "\n", STEP_TAG)
-                recs.append({"text": text, "labels": labels, "level": prob["level"]})
+            sources.append((prob, sols))
+    if contrast_per_level:
+        banned = _eval_texts()
+        for lv in sorted(LEVELS):
+            for prob in make_problems(contrast_per_level, lv, seed, split="train-prm"):
+                if prob["problem"] not in banned:
+                    sources.append((prob, prm_contrast_set(prob, rng)))
+    for prob, sols in sources:
+        for sol in sols:
+            steps = split_steps(sol)[: len(prob["steps"]) + max_extra_lines]
+            if not steps:
+                continue
+            labels = check_steps(prob, "\n".join(steps))
+            text = format_prm_input(prob, steps)
+            if rng.random() < 0.5:
+                text = text.replace(STEP_TAG + "\n", STEP_TAG)
+            recs.append({"text": text, "labels": labels, "level": prob["level"]})
     rng.shuffle(recs)
     return recs
+
+
+def _slip(gold: list[tuple[int, str, int, int]], i: int, rng: random.Random
+          ) -> list[tuple[int, str, int, int]] | None:
+    """The gold steps with step ``i``'s result off by a small offset, later steps redone
+    exactly from the wrong value (None if no offset keeps every later step a positive
+    integer)."""
+    _, op, b, y = gold[i]
+    rest = gold[i + 1 :]
+    for _ in range(20):
+        mag = rng.choice((1, 1, 2, 3, 10, 10, 20, 100))
+        if any(g[1] == "/" for g in rest):
+            mag = rng.choice((1, 2)) * math.lcm(*(g[2] for g in rest if g[1] == "/"))
+        x = y + mag * rng.choice((-1, 1))
+        steps = [*gold[:i], (gold[i][0], op, b, x)]
+        for _, op2, b2, _ in rest:
+            z = {"+": x + b2, "-": x - b2, "*": x * b2}.get(op2)
+            if op2 == "/":
+                z = x // b2 if x % b2 == 0 else None
+            if z is None or z <= 0:
+                break
+            steps.append((x, op2, b2, z))
+            x = z
+        else:
+            if x > 0:
+                return steps
+    return None
+
+
+def prm_contrast_set(problem: dict, rng: random.Random) -> list[str]:
+    """Solutions of one problem that differ only where the arithmetic goes wrong: the gold
+    worked solution, the same with one step's result slipped (at a random position, carried
+    forward), and the gold steps with a wrong answer line; all in one random style.
+
+    Why: on the generators' own samples, wrong steps come mostly from hard problems, so a PRM
+    can score well by recognising hard problems. Here the right and the wrong step share the
+    problem, the position and the operands, and only checking ``a op b = c`` tells them apart.
+    """
+    gold = [parse_step(st) for st in problem["steps"]]
+    style = WORKED_STYLES[rng.choice(STYLES)]
+
+    def render(steps: Sequence[tuple[int, str, int, int]], answer: int | str) -> str:
+        lines = [f"{style[0 if i == 0 else 1].format(i=i + 1)}{a}{op}{b}={c}"
+                 for i, (a, op, b, c) in enumerate(steps)]
+        return "\n".join([*lines, ANSWER_LINE.format(answer=answer)])
+
+    out = [render(gold, problem["answer"])]  # type: ignore[arg-type]
+    slipped = _slip(gold, rng.randrange(len(gold)), rng)  # type: ignore[arg-type]
+    if slipped is not None:
+        out.append(render(slipped, slipped[-1][3]))
+    wrong = int(problem["answer"]) + rng.choice((-10, -2, -1, 1, 2, 10))
+    if wrong > 0:
+        out.append(render(gold, wrong))  # type: ignore[arg-type]
+    return out
+
+
+def _length_buckets(seqs: list[tuple[list[int], list[int]]], batch: int, window: int,
+                    seed: int) -> list[list[tuple[list[int], list[int]]]]:
+    """Batches of similar length: each window of ``window`` batches sorted by length, then the
+    batches shuffled (fixed seed). Short and long problems otherwise share a batch, and
+    padding costs ~half of the compute."""
+    rng = random.Random(f"tts-eval-toy:prm-buckets:{seed}")
+    batches = []
+    for w in range(0, len(seqs), batch * window):
+        part = sorted(seqs[w : w + batch * window], key=lambda e: len(e[0]))
+        chunk = [part[i : i + batch] for i in range(0, len(part), batch)]
+        rng.shuffle(chunk)
+        batches += chunk
+    return batches
 
 
 def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[Path],
@@ -384,7 +480,7 @@ def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[P
     g = GENERATORS[PRM_INIT]  # same shape as the generator it starts from
     spec = replace(PRM_SPEC, hidden=g.hidden, heads=g.heads, layers=g.layers)
     _seed_all(seed, threads)
-    recs = prm_examples(seed, sample_files)
+    recs = prm_examples(seed, sample_files, contrast_per_level=PRM_CONTRAST_PER_LEVEL)
     need = spec.steps * PRM_BATCH
     if len(recs) < need:  # cycle in a fixed order if there is less data than steps x batch
         recs = (recs * (need // len(recs) + 1))[:need]
@@ -404,14 +500,15 @@ def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[P
     n_all = sum(len(r["labels"]) for r in recs)
     losses: list[float] = []
     t0 = time.time()
-    for step in range(spec.steps):
-        batch = recs[step * PRM_BATCH : (step + 1) * PRM_BATCH]
-        seqs, labs = [], []
-        for r in batch:
-            ids = tokenizer(r["text"], add_special_tokens=False)["input_ids"]
-            it = iter(r["labels"])
-            labs.append([int(next(it)) if t == tag_id else -100 for t in ids])
-            seqs.append(ids)
+    encoded = []
+    for r in recs:
+        ids = tokenizer(r["text"], add_special_tokens=False)["input_ids"]
+        it = iter(r["labels"])
+        encoded.append((ids, [int(next(it)) if t == tag_id else -100 for t in ids]))
+    batches = _length_buckets(encoded, PRM_BATCH, PRM_BUCKET, seed)
+    for step, batch in enumerate(batches):
+        seqs = [e[0] for e in batch]
+        labs = [e[1] for e in batch]
         ids, lab, mask = _pad(seqs, labs, tokenizer.pad_token_id)
         logits = model(ids, mask)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 2), lab.reshape(-1),
@@ -442,7 +539,12 @@ def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[P
             "records": len(recs),
             "step_labels": n_all,
             "step_labels_correct_frac": round(n_pos / max(1, n_all), 4),
-            "sources": [Path(f).name for f in sample_files] + ["gold", "noisy p=0.35"],
+            "sources": [Path(f).name for f in sample_files] + [
+                "gold", "noisy p=0.35",
+                f"contrast sets of {PRM_CONTRAST_PER_LEVEL} train-prm problems per level "
+                "(gold, one result slip, wrong answer line)"],
+            "length_buckets": f"batches of {PRM_BATCH} sorted by length in windows of "
+                              f"{PRM_BUCKET}",
         },
         "steps": spec.steps,
         "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 4),
