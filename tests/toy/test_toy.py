@@ -378,8 +378,8 @@ def test_vllm_prm_scores_correlate_with_correctness(vllm_env) -> None:
     paired = prm_step_scores(prm, [p for p, _, _ in pairs for _ in (0, 1)],
                              [sol for _, gold, bad in pairs for sol in (gold, bad)])
     wins = sum(paired[i][-1] > paired[i + 1][-1] for i in range(0, len(paired), 2))
-    # measured at this writing: solution AUROC 0.8+ (TRAINING.json: 0.84 on 1600 medium
-    # samples), gold above its corrupted twin in 22 of 30 problems
+    # TRAINING.json: solution AUROC 0.86 on 1600 medium samples; the test prints this run's
+    # numbers (the gold-vs-twin win rate is above half, not high: see the PRM's TRAINING.json)
     print(f"PRM: solution AUROC {solution_auroc:.3f}, gold wins {wins}/{len(pairs)}")
     assert sum(right) >= 20 and len(right) - sum(right) >= 20
     assert solution_auroc > 0.7
