@@ -141,8 +141,9 @@ def test_unknown_strategy_fails_before_the_engine_starts(tmp_path, bin_dir, tiny
                              model_args(tiny_model, strategy="beam_serch"),
                              "--tasks", "math500_tts", "--limit", "1"], data_dir, timeout=120)
     assert proc.returncode != 0
-    assert "unknown strategy 'beam_serch'" in proc.stderr
-    assert "valid strategies: best_of_n, greedy, majority, sample, weighted_majority" in proc.stderr
+    assert "unknown strategy 'beam_serch' (did you mean beam_search?)" in proc.stderr
+    assert ("valid strategies: beam_search, best_of_n, dvts, greedy, majority, rebase, sample, "
+            "weighted_majority") in proc.stderr
     assert "Initializing a V1 LLM engine" not in proc.stderr
 
 

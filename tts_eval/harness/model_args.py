@@ -30,7 +30,7 @@ class ModelArgs:
     pretrained: str = _arg(None, "HF model id or local directory", shown="required")
     strategy: str = _arg("greedy", "test-time scaling strategy (below)")
     n: int | None = _arg(None, "samples per problem",
-                         shown="`1` (with a budget: cap, default 1024)")
+                         shown="`1` (with a budget: cap, default 1024; searches: `16`)")
     temperature: float = _arg(0.8, "sampling temperature (when the task does not set one)")
     top_p: float = _arg(1.0, "nucleus sampling")
     top_k: int = _arg(0, "top-k sampling (`0`: off)")
