@@ -102,6 +102,17 @@ def read_within_budget(
     return out
 
 
+def worst_reading(ctx: Context, prompt: str, solution: str, new_tokens: int) -> Cost:
+    """The most a verifier reading is planned to cost once ``new_tokens`` more tokens are
+    generated after ``solution``: its exact reading of what exists plus one verifier token
+    per new token (the exact count is checked before each reading; what no longer fits
+    stays unread). Nothing when the verifier reads no tokens."""
+    if ctx.verifier is None or ctx.verifier.model_config is None:
+        return Cost()
+    (read,) = ctx.verifier.read_tokens([prompt], [solution])
+    return ctx.meter.pricer.verify(read + new_tokens)
+
+
 def derive_seed(seed: int | None, label: object) -> int | None:
     """A seed for one labelled request of a problem whose request seed is ``seed``: the
     same (seed, label) always gives the same seed, different labels differ."""
@@ -218,7 +229,7 @@ class Strategy(ABC):
         prefill = [pricer.prefill(t) for t in prompt_tokens]
         worst = [pricer.sample(t, s.max_tokens) for t, s in zip(prompt_tokens, specs, strict=True)]
         if read:
-            worst = [w + self._worst_reading(ctx, p, s.max_tokens)
+            worst = [w + worst_reading(ctx, p, "", s.max_tokens)
                      for w, p, s in zip(worst, prompts, specs, strict=True)]
         planned = [min(n, meter.afford(i, w, fixed=f))
                    for i, (f, w) in enumerate(zip(prefill, worst, strict=True))]
@@ -250,16 +261,6 @@ class Strategy(ABC):
             if read:
                 self.read_draws(problems, draws, ctx)
         return draws
-
-    @staticmethod
-    def _worst_reading(ctx: Context, prompt: str, solution_tokens: int) -> Cost:
-        """The verifier reading a solution of ``solution_tokens`` generated tokens, planned
-        as one verifier token per generated token past the prompt's reading (the exact
-        count is checked before each reading; a sample that no longer fits stays unread)."""
-        if ctx.verifier is None or ctx.verifier.model_config is None:
-            return Cost()
-        (prompt_read,) = ctx.verifier.read_tokens([prompt], [""])
-        return ctx.meter.pricer.verify(prompt_read + solution_tokens)
 
     def _check_one_answer_fits(self, planned, prefill, worst, specs) -> None:
         short = [i for i, k in enumerate(planned) if k < 1]

@@ -34,6 +34,7 @@ from tts_eval.strategies.base import (
     derive_seed,
     read_within_budget,
     sample_answers,
+    worst_reading,
 )
 from tts_eval.strategies.sampling import cluster_by_kind
 from tts_eval.strategies.voting import NO_SCORE, best_of_n_choice, weighted_majority_choice
@@ -227,10 +228,9 @@ class TreeSearch(Strategy):
         context = len(search.prompt_ids) + (0 if node is None else len(node.path_ids))
         remaining = self._remaining(search, node)
         cost = pricer.sample(context, remaining)
-        if ctx.meter.budget.is_set and ctx.verifier.model_config is not None:
+        if ctx.meter.budget.is_set:
             solution = "" if node is None else node.solution
-            (read,) = ctx.verifier.read_tokens([search.problem.prompt], [solution])
-            cost = cost + pricer.verify(read + remaining)
+            cost = cost + worst_reading(ctx, search.problem.prompt, solution, remaining)
         return cost
 
     def _fit_budget(self, searches: list[Search], ctx: Context) -> None:
