@@ -116,6 +116,30 @@ def test_identical_runs_give_identical_samples(majority_run, tmp_path, bin_dir, 
         assert [s["resps"] for s in again[task]] == [s["resps"] for s in first[task]], task
 
 
+def test_a_reward_model_guided_search_runs_on_every_core_task(tmp_path, bin_dir, tiny_model,
+                                                              data_dir):
+    """Beam search steered by a plus-minus PRM (the tiny causal LM read as one), through the
+    stock CLI on all four core tasks, with a chat template on both sides."""
+    args = model_args(tiny_model, strategy="beam_search", n=4, beam_width=2, max_steps=3,
+                      verifier="plus-minus", verifier_model=tiny_model,
+                      verifier_max_model_len=1024)
+    run_ok(bin_dir, ["--model", "tts-vllm", "--model_args", args, "--tasks", "tts_core",
+                     "--limit", "1", "--apply_chat_template", "--log_samples",
+                     "--output_path", str(tmp_path)], data_dir)
+    results, samples = read_outputs(tmp_path)
+    for task in CORE_TASKS:
+        metrics = results["results"][task]
+        assert metrics["verifier_tokens,none"] > 0 and metrics["verifier_flops,none"] > 0
+        assert metrics["flops,none"] == pytest.approx(
+            metrics["generator_flops,none"] + metrics["verifier_flops,none"])
+        record = parse_record(samples[task][0]["resps"][0][0])
+        assert record.strategy == "beam_search" and record.tree
+        assert max(node.depth for node in record.tree) <= 3
+        scores = [x for node in record.tree for x in node.step_scores or []]
+        assert scores and all(0.0 <= x <= 1.0 for x in scores)
+        assert record.chosen_index is not None
+
+
 def test_chat_template_system_instruction_and_gen_kwargs(tmp_path, bin_dir, tiny_model,
                                                          data_dir):
     run_ok(bin_dir, ["--model", "tts-vllm",

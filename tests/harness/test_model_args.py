@@ -26,7 +26,19 @@ def test_values_are_typed_and_the_rest_goes_to_vllm():
     assert args.engine_args() == {"enforce_eager": True}
 
 
+def test_verifier_prefixed_vllm_args_go_to_the_verifier_engine_only():
+    args, rest = ModelArgs.parse({"pretrained": "m", "dtype": "float32", "seed": 3,
+                                  "verifier_kv_cache_memory_bytes": 1 << 28,
+                                  "verifier_max_model_len": 1024})
+    assert args.verifier_engine_args(rest) == {
+        "seed": 3, "dtype": "float32", "enforce_eager": False, "trust_remote_code": False,
+        "kv_cache_memory_bytes": 1 << 28, "max_model_len": 1024}
+
+
 @pytest.mark.parametrize(("given", "message"), [
+    ({"pretrained": "m", "verifier_max_model_le": 9}, "unknown model_args "
+                                                      "'verifier_max_model_le' (did you mean "
+                                                      "verifier_max_model_len"),
     ({"pretrained": "m", "temprature": 0.5}, "unknown model_args 'temprature' (did you mean "
                                              "temperature"),
     ({"pretrained": "m", "n": 2.5}, "n=2.5 is not a valid int"),

@@ -121,13 +121,19 @@ def test_verifier_args_are_checked_before_any_engine_starts(tiny_model):
     with pytest.raises(ValueError, match="needs a verifier: add verifier=NAME"):
         TTSVLLM(pretrained=str(tiny_model), strategy="weighted_majority", n=2)
     with pytest.raises(ValueError, match="unknown verifier 'qwen-prn'; valid names: "
-                                         "qwen-prm, toy-oracle, toy-prm"):
+                                         "orm, plus-minus, qwen-prm, step-tag, toy-oracle, "
+                                         "toy-prm"):
         TTSVLLM(pretrained=str(tiny_model), strategy="best_of_n", verifier="qwen-prn")
     with pytest.raises(ValueError, match="verifier=qwen-prm needs verifier_model=PATH"):
         TTSVLLM(pretrained=str(tiny_model), strategy="best_of_n", verifier="qwen-prm")
     # toy-prm's model ships with tts-eval; neither engine starts until the first request
-    lm = TTSVLLM(pretrained=str(tiny_model), strategy="beam_search", verifier="toy-prm")
+    lm = TTSVLLM(pretrained=str(tiny_model), strategy="beam_search", verifier="toy-prm",
+                 verifier_kv_cache_memory_bytes=1 << 28, verifier_max_model_len=300)
     assert lm.verifier.scorer.pretrained.endswith("prm") and not lm.verifier.scorer.started
+    # verifier_<vLLM arg> sizes the verifier's engine alone
+    assert lm.verifier.scorer.engine_args["kv_cache_memory_bytes"] == 1 << 28
+    assert lm.verifier.scorer.max_model_len == 300
+    assert lm.engine.engine_args.get("kv_cache_memory_bytes") is None
     with pytest.raises(ValueError, match="strategy=majority does not read beam_width "
                                          r"\(read by beam_width: beam_search, dvts\)"):
         TTSVLLM(pretrained=str(tiny_model), strategy="majority", n=4, beam_width=2)

@@ -390,9 +390,9 @@ def test_vllm_prm_scores_correlate_with_correctness(vllm_env) -> None:
 def test_the_toy_prm_preset_renders_what_the_prm_was_trained_on() -> None:
     """The verifier preset and the training data format must not drift apart."""
     from tts_eval.toy.problems import split_steps
-    from tts_eval.verifiers import PRESETS
+    from tts_eval.verifiers import TOY_PRM_FORMAT
 
-    fmt = PRESETS["toy-prm"]
+    fmt = TOY_PRM_FORMAT
     problem = make_problems(1, 3, EVAL_SEED)[0]
     steps = fmt.split(problem["solution"] + "\n\n")
     assert steps == split_steps(problem["solution"])

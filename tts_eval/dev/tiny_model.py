@@ -1,4 +1,4 @@
-"""Build a tiny random-weight Qwen2 model with a locally trained tokenizer.
+"""Build a tiny random-weight model (Qwen2 by default) with a locally trained tokenizer.
 
 No hub is reachable on CI machines, yet the whole pipeline (vLLM engine, strategies,
 lm-eval tasks, accounting) must be exercised end to end. A 2-layer, hidden-128 Qwen2
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 # A chat template so --apply_chat_template and --system_instruction work on it.
@@ -38,8 +39,9 @@ def _training_corpus() -> list[str]:
     return [words] * 20 + [" ".join(str(i) for i in range(1000))]
 
 
-def build_tokenizer(out_dir: Path, vocab_size: int = 1024):
-    """Train a byte-level BPE tokenizer (any input text encodes) and save it HF-style."""
+def build_tokenizer(out_dir: Path, vocab_size: int = 1024, extra_tokens: Sequence[str] = ()):
+    """Train a byte-level BPE tokenizer (any input text encodes) and save it HF-style;
+    ``extra_tokens`` become single tokens (a reward model's step tag)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -58,14 +60,23 @@ def build_tokenizer(out_dir: Path, vocab_size: int = 1024):
         eos_token="<|endoftext|>",
         pad_token="<|endoftext|>",
     )
+    fast.add_tokens(list(extra_tokens))
     fast.chat_template = CHAT_TEMPLATE
     fast.save_pretrained(out_dir)
     return fast
 
 
+# Architectures of the reward models people use, for their verifier presets' tests:
+# Math-Shepherd is a Mistral causal LM, RLHFlow's PRMs Llama ones, ORMs sequence classifiers.
+ARCHITECTURES = ("Qwen2ForCausalLM", "MistralForCausalLM", "LlamaForCausalLM",
+                 "Qwen2ForSequenceClassification", "LlamaForSequenceClassification")
+
+
 def build_tiny_model(
     out_dir: str | Path,
     *,
+    architecture: str = "Qwen2ForCausalLM",
+    extra_tokens: Sequence[str] = (),
     hidden_size: int = 128,
     num_layers: int = 2,
     num_heads: int = 4,
@@ -74,9 +85,13 @@ def build_tiny_model(
     max_position_embeddings: int = 4096,
     seed: int = 0,
 ) -> Path:
-    """Write config, random safetensors weights and tokenizer into ``out_dir``."""
+    """Write config, random safetensors weights and tokenizer into ``out_dir``.
+    A sequence classifier gets one label (a reward head)."""
     import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
+    import transformers
+
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture {architecture!r}; valid: {', '.join(ARCHITECTURES)}")
 
     if hidden_size // num_heads < 32:
         raise ValueError(
@@ -85,8 +100,9 @@ def build_tiny_model(
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer = build_tokenizer(out)
-    config = Qwen2Config(
+    tokenizer = build_tokenizer(out, extra_tokens=extra_tokens)
+    family = architecture.split("For")[0]
+    config = getattr(transformers, f"{family}Config")(
         vocab_size=len(tokenizer),
         hidden_size=hidden_size,
         intermediate_size=intermediate_size,
@@ -98,10 +114,13 @@ def build_tiny_model(
         bos_token_id=tokenizer.eos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         torch_dtype="float32",
+        **({"num_labels": 1, "pad_token_id": tokenizer.pad_token_id}
+           if architecture.endswith("ForSequenceClassification") else {}),
     )
     torch.manual_seed(seed)
-    model = Qwen2ForCausalLM(config)
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model = getattr(transformers, architecture)(config)
+    if getattr(model, "generation_config", None) is not None:  # a generator
+        model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.save_pretrained(out, safe_serialization=True)
     (out / "TINY_MODEL.json").write_text(
         json.dumps({"seed": seed, "purpose": "random weights; plumbing tests only"}) + "\n"
@@ -117,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("out_dir", help="directory to write the model into")
     parser.add_argument("--seed", type=int, default=0, help="weight initialisation seed")
+    parser.add_argument("--architecture", default="Qwen2ForCausalLM", choices=ARCHITECTURES)
     args = parser.parse_args(argv)
-    path = build_tiny_model(args.out_dir, seed=args.seed)
+    path = build_tiny_model(args.out_dir, seed=args.seed, architecture=args.architecture)
     print(path)
     return 0
 

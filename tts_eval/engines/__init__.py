@@ -8,7 +8,8 @@ from tts_eval.engines.base import (
     SamplingSpec,
     ScoredSteps,
     Scorer,
+    ScoringError,
 )
 
 __all__ = ["Completion", "Engine", "Generation", "Prompt", "SamplingSpec", "ScoredSteps",
-           "Scorer"]
+           "Scorer", "ScoringError"]

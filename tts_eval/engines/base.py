@@ -97,16 +97,42 @@ class ScoredSteps:
     tokens: int
 
 
-class Scorer(Protocol):
-    """What a verifier may ask of a reward model: one score per marked step of each text."""
+class ScoringError(ValueError):
+    """A reward model's output does not line up with the steps it was sent, or the model
+    cannot read its preset's format (a missing tag or good/bad token, no chat template)."""
 
-    def score_steps(self, texts: Sequence[str], step_tag: str) -> list[ScoredSteps]:
-        """For every text, P(step is good) at each occurrence of ``step_tag`` (the token
-        the PRM was trained to judge after each step), in order."""
+
+class Scorer(Protocol):
+    """What a verifier may ask of a reward model: its tokenizer, and P(good) read at chosen
+    token positions (a PRM) or for whole texts (an outcome reward model).
+
+    Verifiers render and tokenise; the scorer only reads. Where the steps are in the ids is
+    the verifier's business (its preset's format), so one scorer serves every layout.
+    """
+
+    def token_ids(self, text: str) -> list[int]:
+        """The ids the reward model reads for ``text`` (its tokenizer's special tokens
+        added, as the model was trained)."""
         ...
 
-    def count_tokens(self, text: str) -> int:
-        """Tokens the reward model reads for ``text`` (what ``score_steps`` charges)."""
+    def chat_token_ids(self, messages: Sequence[dict[str, str]],
+                       add_generation_prompt: bool = False) -> list[int]:
+        """The ids of ``messages`` rendered by the reward model's chat template (a
+        ScoringError when it has none)."""
+        ...
+
+    def single_token_id(self, text: str) -> int:
+        """The id of ``text`` when it is exactly one token (a step tag, a good/bad token),
+        else a ScoringError naming it."""
+        ...
+
+    def score_positions(self, token_ids: Sequence[Sequence[int]],
+                        positions: Sequence[Sequence[int]]) -> list[list[float]]:
+        """For each id sequence, P(good) read at each of its ``positions``, in order."""
+        ...
+
+    def score_sequences(self, token_ids: Sequence[Sequence[int]]) -> list[float]:
+        """For each id sequence, one P(good) for the whole of it."""
         ...
 
     @property

@@ -1,10 +1,19 @@
-"""Process reward models through vLLM's pooling runner: a score per step, one batch per call.
+"""Reward models through vLLM's pooling runner: P(good) at chosen positions, or per text.
 
-A PRM reads a solution with a tag token after each step and classifies the tag positions
-(``token_classify``); vLLM's STEP pooling returns one row of label probabilities per tag.
-The tag's id is passed per request, because vLLM's default (151651) is the Qwen2.5-Math-PRM
-vocabulary's. Every call checks that each text got one score per tag it holds: silent
-misalignment between steps and scores is the known failure of PRM pipelines.
+Three kinds of reward model, one reader:
+- a token-classification PRM (Qwen2.5-Math-PRM, the toy PRM): P(good) is a column of the
+  label probabilities at each position (``positive_label``);
+- a causal LM that answers a step with a good or a bad token (Math-Shepherd's "+"/"-" after
+  its tag, RLHFlow's "+"/"-" assistant turns): ``good_bad=("+", "-")`` has vLLM turn the two
+  rows of its LM head into one classifier (``from_2_way_softmax``), so each position reads
+  exactly softmax(logit_good, logit_bad)[good], as these models' own code computes it, for
+  every position in one prefill (prompt logprobs would return only the top-k tokens, and
+  the bad token is often not among them);
+- an outcome reward model (``task="classify"``, a sequence-classification head): one
+  probability per text (sigmoid of a single reward logit, or ``positive_label`` of several).
+
+Texts arrive as token ids, unpadded, one request each. A text longer than the model's
+context is read up to it; positions past the end score 0 (the model never saw those steps).
 """
 
 from __future__ import annotations
@@ -12,53 +21,107 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tts_eval.engines.base import ScoredSteps
+from tts_eval.engines.base import ScoredSteps, ScoringError
 from tts_eval.engines.vllm_engine import VLLMModel
 
+__all__ = ["ScoredSteps", "ScoringError", "VLLMScorer"]
 
-class ScoringError(ValueError):
-    """A reward model's output does not line up with the steps it was sent."""
+TASKS = ("token_classify", "classify")
 
 
 class VLLMScorer(VLLMModel):
-    """A PRM on vLLM's pooling runner; ``positive_label`` is the column of P(step is good)."""
+    """A reward model on vLLM's pooling runner (started on the first score call)."""
 
-    def __init__(self, pretrained: str, *, positive_label: int = 1, **engine_args: Any) -> None:
+    def __init__(self, pretrained: str, *, task: str = "token_classify",
+                 good_bad: tuple[str, str] | None = None, positive_label: int = 1,
+                 **engine_args: Any) -> None:
+        if task not in TASKS:
+            raise ValueError(f"unknown scoring task {task!r}; valid: {', '.join(TASKS)}")
         engine_args.setdefault("runner", "pooling")
         super().__init__(pretrained, **engine_args)
+        self.task = task
+        self.good_bad = good_bad
         self.positive_label = positive_label
 
-    def step_tag_id(self, step_tag: str) -> int:
-        """The token id of ``step_tag`` in this model's vocabulary."""
-        tokenizer = self.tokenizer
-        tag_id = tokenizer.convert_tokens_to_ids(step_tag)
-        if tag_id is None or tag_id == getattr(tokenizer, "unk_token_id", None):
-            raise ScoringError(f"{self.pretrained}: the tokenizer has no {step_tag!r} token")
-        return int(tag_id)
+    # The tokenizer (no engine needed) ------------------------------------------------
+
+    def single_token_id(self, text: str) -> int:
+        ids = self.tokenizer.encode(text, add_special_tokens=False)
+        if len(ids) != 1:
+            raise ScoringError(f"{self.pretrained}: the tokenizer has no {text!r} token "
+                               f"(it reads as {len(ids)} tokens); this reward model does not "
+                               "fit the verifier preset")
+        return int(ids[0])
+
+    def chat_token_ids(self, messages: Sequence[dict[str, str]],
+                       add_generation_prompt: bool = False) -> list[int]:
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise ScoringError(f"{self.pretrained}: the tokenizer has no chat template, which "
+                               "this verifier preset renders its steps with")
+        ids = self.tokenizer.apply_chat_template(
+            list(messages), tokenize=True, add_generation_prompt=add_generation_prompt)
+        if hasattr(ids, "keys"):  # transformers >= 5 returns a BatchEncoding
+            ids = ids["input_ids"]
+        return [int(i) for i in ids]
 
     def count_tokens(self, text: str) -> int:
         return len(self.token_ids(text))
 
-    def score_steps(self, texts: Sequence[str], step_tag: str) -> list[ScoredSteps]:
-        from vllm import PoolingParams
+    # The engine ------------------------------------------------------------------
 
-        if not texts:
+    def start(self) -> None:
+        if self._llm is None:
+            self._configure_pooler()
+        super().start()
+
+    def _configure_pooler(self) -> None:
+        """Engine arguments for the reading asked for (the user's own ones win)."""
+        from vllm.config import PoolerConfig
+
+        args = self.engine_args
+        if self.good_bad is not None:
+            good, bad = (self.single_token_id(t) for t in self.good_bad)
+            tokens = self.tokenizer.convert_ids_to_tokens([bad, good])  # [false, true]
+            args.setdefault("convert", "classify")
+            args["hf_overrides"] = {"classifier_from_token": tokens,
+                                    "method": "from_2_way_softmax",
+                                    **(args.get("hf_overrides") or {})}
+        if args.get("pooler_config") is None:
+            # Every position's row (the verifier picks its steps' rows), as probabilities
+            # (some reward heads, e.g. Qwen2ForRewardModel's, default to raw logits).
+            token_pooling = {"tok_pooling_type": "ALL"} if self.task == "token_classify" else {}
+            args["pooler_config"] = PoolerConfig(task=self.task, use_activation=True,
+                                                 **token_pooling)
+
+    def _good(self, row: Any) -> float:
+        """P(good) from one row of the head's output (one label: already P(good))."""
+        return float(row[0] if row.numel() == 1 else row[self.positive_label])
+
+    def _encode(self, token_ids: Sequence[Sequence[int]], task: str) -> list[Any]:
+        if task != self.task:
+            raise ScoringError(f"{self.pretrained} was loaded for {self.task}, not {task}")
+        limit = self.max_model_len
+        outputs = self.llm.encode([{"prompt_token_ids": list(ids[:limit])} for ids in token_ids],
+                                  pooling_task=task, use_tqdm=False)
+        return [output.outputs.data for output in outputs]
+
+    def score_positions(self, token_ids: Sequence[Sequence[int]],
+                        positions: Sequence[Sequence[int]]) -> list[list[float]]:
+        if not token_ids:
             return []
-        tag_id = self.step_tag_id(step_tag)
-        token_ids = [self.token_ids(t) for t in texts]
-        outputs = self.llm.encode([{"prompt_token_ids": t} for t in token_ids],
-                                  pooling_task="token_classify",
-                                  pooling_params=PoolingParams(step_tag_id=tag_id),
-                                  use_tqdm=False)
         scores = []
-        for index, (ids, output) in enumerate(zip(token_ids, outputs, strict=True)):
-            data = output.outputs.data
-            rows = [float(row[self.positive_label]) for row in data] if data.numel() else []
-            expected = ids.count(tag_id)
-            if len(rows) != expected:
+        for index, (ids, wanted, data) in enumerate(zip(
+                token_ids, positions, self._encode(token_ids, "token_classify"), strict=True)):
+            read = min(len(ids), self.max_model_len)
+            if data.shape[0] != read:
                 raise ScoringError(
-                    f"text {index}: {expected} step tags but {len(rows)} scores from "
-                    f"{self.pretrained}; the model's pooler does not read {step_tag!r}"
-                )
-            scores.append(ScoredSteps(rows, len(ids)))
+                    f"text {index}: {read} tokens sent but {data.shape[0]} rows from "
+                    f"{self.pretrained}; its pooler returns only some positions (set "
+                    "verifier_pooler_config with tok_pooling_type ALL)")
+            scores.append([self._good(data[p]) if p < read else 0.0 for p in wanted])
         return scores
+
+    def score_sequences(self, token_ids: Sequence[Sequence[int]]) -> list[float]:
+        if not token_ids:
+            return []
+        return [self._good(data) for data in self._encode(token_ids, "classify")]

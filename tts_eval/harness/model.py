@@ -18,7 +18,7 @@ from lm_eval.api.model import TemplateLM
 from tts_eval.accounting.budget import Budget
 from tts_eval.engines import Engine
 from tts_eval.grading import KINDS, options_in_prompt, warm_up
-from tts_eval.harness.model_args import ModelArgs
+from tts_eval.harness.model_args import VERIFIER_ENGINE_PREFIX, ModelArgs
 from tts_eval.harness.requests import SamplingDefaults, resolve_request
 from tts_eval.strategies import (
     STRATEGIES,
@@ -53,7 +53,9 @@ class TTSVLLM(TemplateLM):
         budget = Budget(tokens=args.budget_tokens, flops=args.budget_flops)
         self.strategy = get_strategy(args.strategy, n=args.n, budget=budget,
                                      **_strategy_params(args, model_args))
-        self.verifier = self._build_verifier(args)
+        self.verifier = self._build_verifier(args, vllm_args)
+        vllm_args = {k: v for k, v in vllm_args.items()
+                     if not k.startswith(VERIFIER_ENGINE_PREFIX)}
         self.defaults = SamplingDefaults(temperature=args.temperature, top_p=args.top_p,
                                          top_k=args.top_k, max_gen_toks=args.max_gen_toks)
         self.args = args
@@ -72,7 +74,7 @@ class TTSVLLM(TemplateLM):
         self.engine = engine
         self.chat_template_applied = False
 
-    def _build_verifier(self, args: ModelArgs):
+    def _build_verifier(self, args: ModelArgs, vllm_args: dict[str, Any]):
         """The verifier preset on its reward model (vLLM starts on its first score call)."""
         needs = self.strategy.uses_verifier
         names = ", ".join(sorted([*PRESETS, "toy-oracle"]))
@@ -104,9 +106,8 @@ class TTSVLLM(TemplateLM):
                              "(the reward model's HF id or local directory)")
         from tts_eval.engines.vllm_scorer import VLLMScorer
 
-        return make_verifier(args.verifier, model, VLLMScorer, seed=args.seed,
-                             dtype=args.dtype, enforce_eager=args.enforce_eager,
-                             trust_remote_code=args.trust_remote_code)
+        return make_verifier(args.verifier, model, VLLMScorer,
+                             **args.verifier_engine_args(vllm_args))
 
     @property
     def tokenizer(self):

@@ -17,6 +17,7 @@ from typing import Any
 # lm-eval passes these to every model (from --batch_size, --device, ...); vLLM batches itself.
 LM_EVAL_ARGS = frozenset({"batch_size", "max_batch_size", "device"})
 ENGINE = "engine"  # group of the args passed straight to vllm.LLM
+VERIFIER_ENGINE_PREFIX = "verifier_"  # verifier_<vLLM engine arg>: for the verifier's engine
 
 
 def _arg(default: Any, help: str, *, group: str = "tts", shown: str | None = None) -> Any:
@@ -59,7 +60,8 @@ class ModelArgs:
     max_steps: int = _arg(40, "search: most steps per solution (the last one runs to the end)")
     step_delimiter: str | None = _arg(
         None, "search: what ends a step (escapes such as `\\n` allowed)",
-        shown="the verifier's: a newline for `toy-prm` / `toy-oracle`")
+        shown="the verifier's: a newline for `toy-prm`, `toy-oracle`, `step-tag`; a "
+              "blank line for the others")
     select: str = _arg("weighted_majority", "search: final answer among finished solutions: "
                                             "`weighted_majority` or `best`")
     rebase_temperature: float = _arg(0.1, "`rebase`: softmax temperature sharing the width "
@@ -102,7 +104,11 @@ class ModelArgs:
         declared = {k: v for k, v in values.items() if k in cls.names()}
         extra = {k: v for k, v in values.items()
                  if k not in declared and k not in LM_EVAL_ARGS}
-        hints = unknown_engine_args(extra, cls.names())
+        prefix = VERIFIER_ENGINE_PREFIX
+        hints = unknown_engine_args([k for k in extra if not k.startswith(prefix)], cls.names())
+        hints += [f"'{prefix}{hint[1:]}".replace("did you mean ", f"did you mean {prefix}")
+                  .replace(", ", f", {prefix}") for hint in unknown_engine_args(
+                      [k.removeprefix(prefix) for k in extra if k.startswith(prefix)], ())]
         if hints:
             raise ValueError(
                 f"tts-vllm: unknown model_args {', '.join(hints)}. Valid: "
@@ -116,6 +122,15 @@ class ModelArgs:
         if isinstance(typed.get("step_delimiter"), str):
             typed["step_delimiter"] = _unescape(typed["step_delimiter"])
         return cls(**typed), extra
+
+    def verifier_engine_args(self, extra: dict[str, Any]) -> dict[str, Any]:
+        """The verifier's engine arguments: the generator's dtype, eager mode, remote-code
+        trust and seed, then every ``verifier_<vLLM arg>`` of ``extra`` (its memory share
+        on GPU, its KV cache on CPU, its context length, ...)."""
+        return {"seed": self.seed, "dtype": self.dtype, "enforce_eager": self.enforce_eager,
+                "trust_remote_code": self.trust_remote_code,
+                **{k.removeprefix(VERIFIER_ENGINE_PREFIX): v for k, v in extra.items()
+                   if k.startswith(VERIFIER_ENGINE_PREFIX)}}
 
     def engine_args(self) -> dict[str, Any]:
         """The declared vLLM arguments that differ from vLLM's own defaults."""
@@ -176,6 +191,10 @@ def markdown_table() -> str:
         if f.metadata["group"] == ENGINE:
             meaning += "; passed to `vllm.LLM`"
         rows.append(f"| `{f.name}` | {shown} | {meaning} |")
+    rows.append("| `verifier_<vLLM engine argument>` | the generator's `dtype`, `enforce_eager`, "
+                "`trust_remote_code`, `seed`; vLLM's for the rest | for the verifier's own engine "
+                "(e.g. `verifier_gpu_memory_utilization=0.3`, "
+                "`verifier_kv_cache_memory_bytes`, `verifier_max_model_len`) |")
     rows.append("| any other vLLM engine argument | vLLM's | passed through; an unknown key is "
                 "an error naming the closest valid ones |")
     return "\n".join(rows)

@@ -1,4 +1,4 @@
-"""The Verifier interface, and a process reward model read through an engine's Scorer."""
+"""The Verifier interface, and reward models read through an engine's Scorer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tts_eval.engines import ScoredSteps, Scorer
+from tts_eval.engines import ScoredSteps, Scorer, ScoringError
 
 AGGREGATES = ("last", "min", "prod", "mean")
 """How step scores become one solution score; ``last`` is Snell et al.'s choice."""
@@ -59,8 +59,8 @@ class StepFormat:
     """How a PRM reads a solution: where its steps end, and the text it is shown.
 
     ``render(prompt, steps)`` must put ``step_tag`` after every step, exactly once per step:
-    the scorer returns one score per tag, and the count is checked. ``delimiter`` is what
-    ends a step in the generator's text (what ``split`` splits on).
+    the model's score for a step is read at its tag, and the count is checked. ``delimiter``
+    is what ends a step in the generator's text (what ``split`` splits on).
     """
 
     step_tag: str
@@ -69,12 +69,24 @@ class StepFormat:
     delimiter: str = "\n\n"
 
 
-class ProcessRewardVerifier:
-    """A PRM: each solution split into steps, rendered in the model's format, scored per tag."""
+@dataclass(frozen=True)
+class Reading:
+    """What a reward model is sent for one solution: the ids, and the position of each
+    step's score in them (None: one score for the whole solution)."""
 
-    def __init__(self, scorer: Scorer, step_format: StepFormat) -> None:
+    token_ids: list[int]
+    positions: list[int] | None
+
+
+class RewardModelVerifier:
+    """A verifier that reads a reward model through a Scorer. Subclasses say how a solution
+    is shown to the model (``reading``); scoring, counting and pricing are shared."""
+
+    whole_solution = False  # True: one score per solution (an outcome reward model)
+
+    def __init__(self, scorer: Scorer, delimiter: str) -> None:
         self.scorer = scorer
-        self.step_format = step_format
+        self._delimiter = delimiter
 
     @property
     def model_config(self) -> dict[str, Any] | str:
@@ -82,16 +94,53 @@ class ProcessRewardVerifier:
 
     @property
     def step_delimiter(self) -> str:
-        return self.step_format.delimiter
+        return self._delimiter
 
-    def _render(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[str]:
-        fmt = self.step_format
-        return [fmt.render(prompt, fmt.split(solution))
-                for prompt, solution in zip(prompts, solutions, strict=True)]
+    def reading(self, index: int, prompt: str, solution: str) -> Reading:
+        raise NotImplementedError
+
+    def _readings(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[Reading]:
+        return [self.reading(i, prompt, solution)
+                for i, (prompt, solution) in enumerate(zip(prompts, solutions, strict=True))]
 
     def score(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[ScoredSteps]:
-        return self.scorer.score_steps(self._render(prompts, solutions),
-                                       self.step_format.step_tag)
+        readings = self._readings(prompts, solutions)
+        ids = [r.token_ids for r in readings]
+        if self.whole_solution:
+            values = self.scorer.score_sequences(ids)
+            return [ScoredSteps([v], len(t)) for v, t in zip(values, ids, strict=True)]
+        rows = self.scorer.score_positions(ids, [r.positions or [] for r in readings])
+        return [ScoredSteps(row, len(t)) for row, t in zip(rows, ids, strict=True)]
 
     def read_tokens(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[int]:
-        return [self.scorer.count_tokens(text) for text in self._render(prompts, solutions)]
+        return [len(r.token_ids) for r in self._readings(prompts, solutions)]
+
+
+class ProcessRewardVerifier(RewardModelVerifier):
+    """A PRM that reads a tag token after each step (Qwen2.5-Math-PRM, Math-Shepherd, the
+    toy PRM): each solution split into steps, rendered in the model's format, and scored at
+    every tag. A tag string inside a generated step is removed first, so a sample cannot
+    shift the steps' scores by writing one."""
+
+    def __init__(self, scorer: Scorer, step_format: StepFormat) -> None:
+        super().__init__(scorer, step_format.delimiter)
+        self.step_format = step_format
+
+    def _ids(self, prompt: str, steps: list[str]) -> list[int]:
+        return self.scorer.token_ids(self.step_format.render(prompt, steps))
+
+    def reading(self, index: int, prompt: str, solution: str) -> Reading:
+        tag = self.step_format.step_tag
+        tag_id = self.scorer.single_token_id(tag)
+        steps = [step.replace(tag, "") for step in self.step_format.split(solution)]
+        ids = self._ids(prompt, steps)
+        positions = [i for i, token in enumerate(ids) if token == tag_id]
+        if len(positions) != len(steps):
+            bad = next(k for k in range(len(steps))
+                       if self._ids(prompt, steps[:k + 1]).count(tag_id) != k + 1)
+            raise ScoringError(
+                f"solution {index}: {len(steps)} steps but {len(positions)} {tag!r} tags in "
+                f"what the reward model reads; step {bad + 1} ({steps[bad][:60]!r}) does not "
+                "end in exactly one tag token: the preset's format does not fit this "
+                "model's tokenizer")
+        return Reading(ids, positions)
