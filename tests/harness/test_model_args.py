@@ -29,10 +29,12 @@ def test_values_are_typed_and_the_rest_goes_to_vllm():
 def test_verifier_prefixed_vllm_args_go_to_the_verifier_engine_only():
     args, rest = ModelArgs.parse({"pretrained": "m", "dtype": "float32", "seed": 3,
                                   "verifier_kv_cache_memory_bytes": 1 << 28,
-                                  "verifier_max_model_len": 1024})
+                                  "verifier_max_model_len": 1024, "verifier_device_ids": 1,
+                                  "device_ids": "0;2"})
     assert args.verifier_engine_args(rest) == {
         "seed": 3, "dtype": "float32", "enforce_eager": False, "trust_remote_code": False,
-        "kv_cache_memory_bytes": 1 << 28, "max_model_len": 1024}
+        "kv_cache_memory_bytes": 1 << 28, "max_model_len": 1024, "device_ids": [1]}
+    assert rest["device_ids"] == [0, 2]  # the generator's GPUs; the verifier has its own
 
 
 @pytest.mark.parametrize(("given", "message"), [

@@ -119,6 +119,8 @@ class ModelArgs:
         hints_by_name = typing.get_type_hints(cls)
         typed = {name: _coerce(name, value, hints_by_name[name])
                  for name, value in declared.items()}
+        extra = {k: _device_ids(v) if k.removeprefix(VERIFIER_ENGINE_PREFIX) == "device_ids"
+                 else v for k, v in extra.items()}
         if isinstance(typed.get("step_delimiter"), str):
             typed["step_delimiter"] = _unescape(typed["step_delimiter"])
         return cls(**typed), extra
@@ -136,6 +138,15 @@ class ModelArgs:
         """The declared vLLM arguments that differ from vLLM's own defaults."""
         return {name: getattr(self, name) for name in self.names(ENGINE)
                 if name != "pretrained" and getattr(self, name) != _default(name)}
+
+
+def _device_ids(value: Any) -> list[int | str]:
+    """vLLM's ``device_ids`` (which GPUs an engine uses) as a list: ``--model_args`` can only
+    say ``1`` or ``2;3``."""
+    if isinstance(value, list | tuple):
+        return list(value)
+    parts = [p.strip() for p in str(value).split(";") if p.strip()]
+    return [int(p) if p.isdigit() else p for p in parts]
 
 
 def _unescape(text: str) -> str:
