@@ -60,6 +60,15 @@ def test_demo_writes_runs_leaderboard_and_plot_and_voting_beats_greedy(tmp_path,
     assert table.strip("`\n") in proc.stdout
     png = out / "scaling.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    # the regression gate on real runs: a run against itself shows nothing; greedy against
+    # majority@16 is not a like-for-like pair (another n), and says so
+    runs = out / "runs"
+    same = subprocess.run([str(bin_dir / "tts-eval"), "compare", str(runs / "small-greedy"),
+                           str(runs / "small-greedy")], capture_output=True, text=True)
+    assert same.returncode == 0 and same.stdout.count("| 0 / 0 |") == 5, same.stdout
+    other_n = subprocess.run([str(bin_dir / "tts-eval"), "compare", str(runs / "small-greedy"),
+                              str(runs / "small-majority16")], capture_output=True, text=True)
+    assert other_n.returncode == 2 and "n=None against n=16" in other_n.stdout, other_n.stdout
 
 
 def test_demo_rejects_an_unknown_model(tmp_path, bin_dir):

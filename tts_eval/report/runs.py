@@ -28,6 +28,8 @@ class ProblemResult:
     gold: str
     record: TTSRecord
     doc: dict[str, Any] = field(default_factory=dict)
+    doc_hash: str | None = None  # lm-eval's hashes of the document and the prompt sent:
+    prompt_hash: str | None = None  # two runs are comparable only where both agree
 
     @cached_property
     def verdicts(self) -> tuple[list[bool], list[int], list[bool]]:
@@ -88,5 +90,6 @@ def _read_samples(file: Path) -> list[ProblemResult]:
             raise RunError(f"{file}:{line_no}: the response is not a TTS record; only runs of "
                            "tts-vllm on the *_tts tasks carry the samples this needs")
         problems.append(ProblemResult(int(row.get("doc_id", line_no - 1)), gold, record,
-                                      row.get("doc") or {}))
+                                      row.get("doc") or {}, row.get("doc_hash"),
+                                      row.get("prompt_hash")))
     return problems
