@@ -68,7 +68,7 @@ def test_demo_writes_runs_leaderboard_and_plot_and_voting_beats_greedy(tmp_path,
     assert same.returncode == 0 and same.stdout.count("| 0 / 0 |") == 5, same.stdout
     other_n = subprocess.run([str(bin_dir / "tts-eval"), "compare", str(runs / "small-greedy"),
                               str(runs / "small-majority16")], capture_output=True, text=True)
-    assert other_n.returncode == 2 and "n=None against n=16" in other_n.stdout, other_n.stdout
+    assert other_n.returncode == 2 and "n=1 against n=16" in other_n.stdout, other_n.stdout
 
 
 def test_demo_rejects_an_unknown_model(tmp_path, bin_dir):
