@@ -11,6 +11,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "grade": ("tts_eval.grading.cli", "re-grade an lm-eval samples JSONL (or response/gold JSONL)"),
     "match": ("tts_eval.report.flops_matched",
               "compare runs at equal FLOPs per problem (break-even ratios)"),
+    "curve": ("tts_eval.report.curve_command",
+              "scaling curves: every estimator at every k, bootstrap intervals, Pareto front"),
     "compare": ("tts_eval.report.compare",
                 "CI gate: is a candidate run significantly worse than a baseline? (exit 1)"),
     "make-tiny-model": ("tts_eval.dev.tiny_model", "tiny random-weight model for plumbing tests"),

@@ -86,19 +86,6 @@ class TaskComparison:
         return self.candidate_accuracy - self.baseline_accuracy
 
 
-def _chosen_right(problem: ProblemResult) -> bool:
-    correct, _, _ = problem.verdicts
-    chosen = problem.record.chosen_index
-    return chosen is not None and correct[chosen]
-
-
-def _cost(problem: ProblemResult) -> tuple[float, float]:
-    cost, record = problem.record.cost, problem.record
-    if cost is None:
-        return float(record.prompt_tokens + record.completion_tokens), 0.0
-    return float(cost.total_tokens), float(cost.total_flops)
-
-
 def why_incomparable(baseline: list[ProblemResult], candidate: list[ProblemResult]) -> str | None:
     """What differs between the two runs of one task that makes a paired comparison
     meaningless, or None."""
@@ -127,14 +114,14 @@ def compare_task(task: str, baseline: list[ProblemResult], candidate: list[Probl
         return TaskComparison(task, incomparable=why)
     cand = {p.doc_id: p for p in candidate}
     pairs = [(p, cand[p.doc_id]) for p in sorted(baseline, key=lambda p: p.doc_id)]
-    right = [(_chosen_right(b), _chosen_right(c)) for b, c in pairs]
+    right = [(b.chosen_right, c.chosen_right) for b, c in pairs]
     n = len(pairs)
     lost = sum(b and not c for b, c in right)
     won = sum(c and not b for b, c in right)
     base_acc = sum(b for b, _ in right) / n
     cand_acc = sum(c for _, c in right) / n
     p_value = mcnemar_exact(lost, won)
-    costs = [(_cost(b), _cost(c)) for b, c in pairs]
+    costs = [(b.spent, c.spent) for b, c in pairs]
     regression = p_value < alpha and lost > won and base_acc - cand_acc >= margin
     return TaskComparison(
         task, n, base_acc, cand_acc,

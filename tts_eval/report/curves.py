@@ -1,17 +1,31 @@
-"""Scaling curves: accuracy against compute, from the N samples of one run.
+"""Scaling curves: accuracy against compute, from the N samples of each problem of a run.
 
-Subsampling k of a problem's N samples gives the strategy's accuracy at k samples
-(maj@k for voting and sampling runs) and its expected cost: the prompt's prefill once
-plus k times the mean sample cost. One N-sample run thus yields the whole curve for
-k = 1, 2, 4, ..., N without generating again.
+Drawing k of a problem's N samples gives each estimator's accuracy at k samples and its
+expected cost: the prompt once, plus k times the mean sample (and, with a verifier, k
+times the mean reading). One N-sample run thus yields the whole curve for every k <= N
+without generating again (``metrics/every_k.py``): pass@k (an oracle's upper bound),
+maj@k, and, where a verifier scored every sample, best-of-k and weighted maj@k. A search
+(a tree whose answers share ancestors) is not k independent samples: it is one point, its
+accuracy at what it spent.
+
+Intervals come from a bootstrap over problems: a problem's samples are not independent of
+each other, so the problem is what is resampled (all estimators and k with the same
+resamples). The Pareto frontier is over what a user can run (pass@k needs a perfect
+verifier, so it is drawn but never on the frontier).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from tts_eval.metrics import ks_for, majority_at_k
+import numpy as np
+
+from tts_eval.metrics import ks_for
+from tts_eval.metrics.every_k import best_of_curve, pass_curves, vote_curves
 from tts_eval.report.runs import ProblemResult
+
+BOOTSTRAP_RESAMPLES = 1000
+ORACLE_ESTIMATORS = ("pass@k",)  # upper bounds, not strategies: never on the frontier
 
 
 @dataclass(frozen=True)
@@ -19,33 +33,134 @@ class CurvePoint:
     k: int
     accuracy: float
     flops: float  # mean per problem (actual: prefill shared by the k samples)
-    tokens: float  # mean per problem: prompt once + k completions
+    tokens: float  # mean per problem: prompt once + k completions (+ k readings)
 
 
-def _problem_curve(problem: ProblemResult, ks: list[int]) -> list[tuple[float, float, float]]:
-    record = problem.record
-    _, clusters, cluster_correct = problem.verdicts
-    n = len(record.samples)
-    sample_flops = sum(s.flops or 0.0 for s in record.samples)
-    prefill_flops = (record.cost.generator_flops if record.cost else 0.0) - sample_flops
-    mean_tokens = record.completion_tokens / n
-    return [(majority_at_k(clusters, cluster_correct, k), prefill_flops + k * sample_flops / n,
-             record.prompt_tokens + k * mean_tokens) for k in ks]
+@dataclass(frozen=True)
+class EstimatePoint:
+    """One point of one estimator's curve for one run and task, with its interval."""
+
+    run: str
+    task: str
+    estimator: str  # pass@k, maj@k, best_of@k, weighted_maj@k, or acc (a search)
+    k: int
+    accuracy: float
+    low: float
+    high: float
+    tokens: float  # mean per problem, generator + verifier
+    flops: float
+    pareto: bool = False
+
+
+@dataclass(frozen=True)
+class ProblemCurves:
+    """Per-problem accuracy (P, K) of each estimator, and mean cost at each k (K,)."""
+
+    ks: list[int]
+    accuracy: dict[str, np.ndarray]
+    tokens: np.ndarray
+    flops: np.ndarray
+
+
+def _scores(problem: ProblemResult, n: int) -> list[float] | None:
+    scores = [s.score for s in problem.record.samples[:n]]
+    return None if any(s is None for s in scores) else [float(s) for s in scores]
+
+
+def problem_curves(problems: list[ProblemResult]) -> ProblemCurves:
+    """Every estimator the records support, at every k up to the fewest samples any
+    problem has (the first N samples of each: samples are exchangeable draws)."""
+    if not problems:
+        raise ValueError("no problems to draw a curve from")
+    records = [p.record for p in problems]
+    if any(r.tree is not None for r in records):  # a search: one point at its own cost
+        acc = np.array([[float(p.chosen_right)] for p in problems])
+        n = int(records[0].params.get("n") or len(records[0].samples))
+        tokens, flops = np.mean([p.spent for p in problems], axis=0)
+        return ProblemCurves([n], {"acc": acc}, np.array([tokens]), np.array([flops]))
+    n = min(len(r.samples) for r in records)
+    if n == 0:
+        raise ValueError("a problem has no samples")
+    verdicts = [p.verdicts for p in problems]
+    correct = np.array([v[0][:n] for v in verdicts], dtype=bool)
+    clusters = np.array([v[1][:n] for v in verdicts], dtype=np.int64)
+    cluster_correct = [list(v[2]) for v in verdicts]
+    accuracy = {"pass@k": pass_curves(n, correct.sum(axis=1)),
+                "maj@k": vote_curves(clusters, cluster_correct)}
+    scores = [_scores(p, n) for p in problems]
+    if all(s is not None for s in scores):
+        weights = np.array(scores, dtype=float)
+        accuracy["best_of@k"] = np.array([best_of_curve(w, c)
+                                          for w, c in zip(weights, correct, strict=True)])
+        accuracy["weighted_maj@k"] = vote_curves(clusters, cluster_correct, weights)
+    ks = np.arange(1, n + 1, dtype=float)
+    tokens = np.zeros(n)
+    flops = np.zeros(n)
+    for record in records:
+        count = len(record.samples)
+        sample_tokens = record.completion_tokens / count
+        sample_flops = sum(s.flops or 0.0 for s in record.samples) / count
+        cost = record.cost
+        reading_tokens = cost.verifier_tokens / count if cost else 0.0
+        reading_flops = cost.verifier_flops / count if cost else 0.0
+        prefill = (cost.generator_flops if cost else 0.0) - sample_flops * count
+        tokens += record.prompt_tokens + ks * (sample_tokens + reading_tokens)
+        flops += prefill + ks * (sample_flops + reading_flops)
+    return ProblemCurves(list(range(1, n + 1)), accuracy, tokens / len(records),
+                         flops / len(records))
+
+
+def bootstrap_interval(per_problem: np.ndarray, alpha: float = 0.05,
+                       resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval (1 - alpha) of the mean over problems of each column of
+    ``per_problem`` (P, K), resampling problems (the same resamples for every column)."""
+    problems = per_problem.shape[0]
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(problems, np.full(problems, 1 / problems), size=resamples)
+    means = counts @ per_problem / problems  # (resamples, K)
+    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2], axis=0)
+    return low, high
+
+
+def estimate_points(run: str, task: str, problems: list[ProblemResult],
+                    alpha: float = 0.05) -> list[EstimatePoint]:
+    """Every estimator at every k, with (1 - alpha) bootstrap intervals."""
+    curves = problem_curves(problems)
+    points = []
+    for estimator, per_problem in curves.accuracy.items():
+        low, high = bootstrap_interval(per_problem, alpha)
+        mean = per_problem.mean(axis=0)
+        points += [EstimatePoint(run, task, estimator, k, float(mean[j]), float(low[j]),
+                                 float(high[j]), float(curves.tokens[j]), float(curves.flops[j]))
+                   for j, k in enumerate(curves.ks)]
+    return points
+
+
+def mark_pareto(points: list[EstimatePoint], x: str = "flops") -> list[EstimatePoint]:
+    """The same points, those on the frontier marked: no other runnable point costs no more
+    (``x``: flops or tokens) and is no less accurate, and better in one of the two."""
+    runnable = [p for p in points if p.estimator not in ORACLE_ESTIMATORS]
+    ranked = sorted(runnable, key=lambda p: (getattr(p, x), -p.accuracy))
+    front, best = set(), -1.0
+    for point in ranked:
+        if point.accuracy > best:
+            front.add(id(point))
+            best = point.accuracy
+    return [replace(p, pareto=id(p) in front) for p in points]
 
 
 def run_curve(problems: list[ProblemResult]) -> list[CurvePoint]:
-    """Mean accuracy and cost per problem at k = 1, 2, 4, ..., N (N: fewest samples)."""
+    """maj@k and its mean cost per problem at k = 1, 2, 4, ..., N (N: fewest samples)."""
     if not problems:
         return []
-    n = min(len(p.record.samples) for p in problems)
-    ks = ks_for(n)
-    per_problem = [_problem_curve(p, ks) for p in problems]
-    points = []
-    for j, k in enumerate(ks):
-        acc, flops, tokens = (sum(row[j][i] for row in per_problem) / len(problems)
-                              for i in range(3))
-        points.append(CurvePoint(k, acc, flops, tokens))
-    return points
+    curves = problem_curves(problems)
+    estimator = "maj@k" if "maj@k" in curves.accuracy else "acc"
+    accuracy = curves.accuracy[estimator].mean(axis=0)
+    index = {k: j for j, k in enumerate(curves.ks)}
+    wanted = ks_for(curves.ks[-1]) if estimator == "maj@k" else curves.ks
+    return [CurvePoint(k, float(accuracy[index[k]]), float(curves.flops[index[k]]),
+                       float(curves.tokens[index[k]])) for k in wanted]
 
 
 def accuracy_at(curve: list[CurvePoint], flops: float) -> float | None:

@@ -36,3 +36,44 @@ def plot_scaling(curves: dict[str, list[CurvePoint]], points: dict[str, tuple[fl
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_estimates(points: list, stem: Path, x: str, title: str) -> list[Path]:
+    """Accuracy against ``x`` (flops or tokens per problem, log x) for every run and
+    estimator of one task, with shaded intervals and the Pareto frontier; PNG and SVG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    series: dict[tuple[str, str], list] = {}
+    for p in points:
+        series.setdefault((p.run, p.estimator), []).append(p)
+    for (run, estimator), curve in sorted(series.items()):
+        curve.sort(key=lambda p: p.k)
+        xs = [getattr(p, x) for p in curve]
+        style = ":" if estimator == "pass@k" else "-"
+        line, = ax.plot(xs, [100 * p.accuracy for p in curve], style,
+                        marker="o" if len(curve) == 1 else None, label=f"{run} {estimator}")
+        ax.fill_between(xs, [100 * p.low for p in curve], [100 * p.high for p in curve],
+                        color=line.get_color(), alpha=0.15, linewidth=0)
+    front = sorted((p for p in points if p.pareto), key=lambda p: getattr(p, x))
+    if front:
+        ax.step([getattr(p, x) for p in front], [100 * p.accuracy for p in front], "k--",
+                where="post", linewidth=1, label="Pareto frontier")
+    ax.set_xscale("log")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("FLOPs per problem (generator + verifier)" if x == "flops"
+                  else "tokens per problem (generator + verifier)")
+    ax.set_ylabel("accuracy % (95% bootstrap interval)")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    for path in paths:
+        fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return paths

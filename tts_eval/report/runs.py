@@ -37,6 +37,22 @@ class ProblemResult:
         (a pooled row, per-level rows, a scaling curve) read this problem."""
         return record_verdicts(self.record, self.gold)
 
+    @property
+    def chosen_right(self) -> bool:
+        """Is the answer the strategy chose right (lm-eval's ``acc``)?"""
+        correct, _, _ = self.verdicts
+        chosen = self.record.chosen_index
+        return chosen is not None and correct[chosen]
+
+    @property
+    def spent(self) -> tuple[float, float]:
+        """Tokens and FLOPs this problem cost, generator and verifier (a plain-text record
+        from another model: its tokens, FLOPs unknown as 0)."""
+        record, cost = self.record, self.record.cost
+        if cost is None:
+            return float(record.prompt_tokens + record.completion_tokens), 0.0
+        return float(cost.total_tokens), float(cost.total_flops)
+
 
 @dataclass
 class Run:
