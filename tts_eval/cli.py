@@ -13,6 +13,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "compare runs at equal FLOPs per problem (break-even ratios)"),
     "curve": ("tts_eval.report.curve_command",
               "scaling curves: every estimator at every k, bootstrap intervals, Pareto front"),
+    "leaderboard": ("tts_eval.report.leaderboard_command",
+                    "ranked tables of runs: Markdown, CSV, JSON per task + one HTML page"),
     "compare": ("tts_eval.report.compare",
                 "CI gate: is a candidate run significantly worse than a baseline? (exit 1)"),
     "make-tiny-model": ("tts_eval.dev.tiny_model", "tiny random-weight model for plumbing tests"),

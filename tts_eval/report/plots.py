@@ -77,3 +77,40 @@ def plot_estimates(points: list, stem: Path, x: str, title: str) -> list[Path]:
         fig.savefig(path, dpi=120)
     plt.close(fig)
     return paths
+
+
+def board_svg(points: list[tuple[str, float, float, float, float, bool]], title: str) -> str:
+    """A leaderboard's scatter as inline SVG text, byte-for-byte reproducible: accuracy
+    (with its interval) against total FLOPs per problem (log x), one labelled point per
+    row ``(label, flops, accuracy, low, high, pareto)``, the Pareto rows joined."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"svg.hashsalt": "tts-eval", "svg.fonttype": "none"}):
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for label, flops, acc, low, high, front in points:
+            ax.errorbar([flops], [100 * acc], yerr=[[100 * (acc - low)], [100 * (high - acc)]],
+                        fmt="o" if front else "s", color="black" if front else "tab:blue",
+                        capsize=3, markersize=5)
+            ax.annotate(label, (flops, 100 * acc), textcoords="offset points", xytext=(4, 4),
+                        fontsize=7)
+        front = sorted((f, a) for _, f, a, _, _, p in points if p)
+        if front:
+            ax.step([f for f, _ in front], [100 * a for _, a in front], "k--", where="post",
+                    linewidth=1)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 100)
+        ax.set_xlabel("FLOPs per problem (generator + verifier)")
+        ax.set_ylabel("accuracy % (95% interval)")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        fig.tight_layout()
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+        plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]

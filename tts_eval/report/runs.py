@@ -62,6 +62,7 @@ class Run:
     path: Path
     config: dict[str, Any] = field(default_factory=dict)
     tasks: dict[str, list[ProblemResult]] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)  # lm-eval's whole results JSON
 
 
 def _task_of(samples_file: Path) -> str:
@@ -82,6 +83,7 @@ def load_run(path: str | Path) -> Run:
     if results:
         data = json.loads(results[-1].read_text())
         run.config = data.get("config", {})
+        run.results = data
     latest: dict[str, Path] = {}
     for file in files:  # a folder holding several runs of one task: keep the newest
         latest[_task_of(file)] = file
