@@ -24,7 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def _usage() -> str:
     lines = ["usage: tts-eval COMMAND [ARGS...]", "", "commands:"]
     lines += [f"  {name:<18}{help_}" for name, (_, help_) in COMMANDS.items()]
-    lines += ["", "`tts-eval COMMAND --help` shows a command's options.",
+    lines += ["", "`tts-eval COMMAND --help` shows a command's options. Commands print their "
+              "own progress; `--verbose` (where a command runs vLLM) shows the libraries' logs.",
               "Evaluations run through the stock CLI: lm_eval --model tts-vllm ..."]
     return "\n".join(lines)
 
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"tts-eval: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
+    from tts_eval.console import quiet_libraries
+
+    quiet_libraries(verbose="--verbose" in rest)
     module = importlib.import_module(COMMANDS[name][0])
     return int(module.main(rest) or 0)
 

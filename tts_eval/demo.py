@@ -17,7 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-LEVELS = range(1, 6)
 DEFAULT_TEMPERATURE = 0.8  # what the toy models were measured at (TRAINING.json)
 # What every demo run shares besides the model and the strategy; the engine arguments are
 # the toy world's (toy/evaluate.py: contexts of 512 tokens, eager mode).
@@ -40,35 +39,33 @@ class Progress:
 
 
 def report(runs_dir: Path, out: Path) -> str:
-    """The leaderboard table (also written to DIR/leaderboard.md) and DIR/scaling.png."""
+    """The leaderboard (DIR/leaderboard.md: the pooled arith_tts table, then one per level,
+    by the code of ``tts-eval leaderboard``, whose files and HTML page go to
+    DIR/leaderboard/) and DIR/scaling.png. Returns the pooled table."""
     from tts_eval.report.curves import run_curve
+    from tts_eval.report.leaderboard import boards, entries_from_runs, markdown
+    from tts_eval.report.leaderboard_command import write_leaderboard
     from tts_eval.report.plots import plot_scaling
     from tts_eval.report.runs import load_run
-    from tts_eval.report.tables import format_rows, pooled, row_for
+    from tts_eval.report.tables import pooled
 
     runs = [load_run(path) for path in sorted(runs_dir.iterdir()) if path.is_dir()]
-    rows, level_cells, curves, points = [], [], {}, {}
+    board_list = boards(entries_from_runs(runs))
+    board_list.sort(key=lambda b: (b.task != "arith_tts", b.task))  # the pooled table first
+    write_leaderboard(board_list, out / "leaderboard", "tts-eval demo: the toy world")
+    (out / "leaderboard.md").write_text(markdown(board_list))
+    curves, points = {}, {}
     for run in runs:
-        row = row_for(run, "arith_tts", pooled(run, "arith_tts_l"))
-        rows.append(row)
-        level_cells.append([
-            f"{100 * row_for(run, t, run.tasks[t]).accuracy:.1f}"
-            for t in (f"arith_tts_l{level}" for level in LEVELS)
-        ])
         model = run.name.rsplit("-", 1)[0]
-        if row.n > 1:
-            curves[f"{model} majority@k"] = run_curve(pooled(run, "arith_tts_l"))
+        problems = pooled(run, "arith_tts_l")
+        curve = run_curve(problems)
+        if len(problems[0].record.samples) > 1:
+            curves[f"{model} majority@k"] = curve
         else:
-            points[f"{model} greedy"] = (row.flops, row.accuracy)
-    order = sorted(range(len(rows)), key=lambda i: (rows[i].params_active, rows[i].n))
-    rows = [rows[i] for i in order]
-    per_level = {f"L{level} %": [level_cells[i][j] for i in order]
-                 for j, level in enumerate(LEVELS)}
-    table = format_rows(rows, per_level)
-    (out / "leaderboard.md").write_text("```\n" + table + "\n```\n")
+            points[f"{model} greedy"] = (curve[0].flops, curve[0].accuracy)
     plot_scaling(curves, points, out / "scaling.png",
                  "toy world arith_tts: accuracy vs compute")
-    return table
+    return markdown(board_list[:1])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,7 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=16, help="samples for majority voting")
     parser.add_argument("--temperature", metavar="T", type=float, default=DEFAULT_TEMPERATURE,
                         help="sampling temperature")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also show vLLM's and lm-eval's logs and progress bars")
     args = parser.parse_args(argv)
+    from tts_eval.console import quiet_libraries
+
+    quiet_libraries(args.verbose)
 
     from tts_eval.toy import model_path
 

@@ -39,6 +39,8 @@ def test_demo_writes_runs_leaderboard_and_plot_and_voting_beats_greedy(tmp_path,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "[3/3]" in proc.stdout  # progress lines
+    # quiet by default: its own progress, not vLLM's or lm-eval's INFO logs and bars
+    assert " INFO " not in proc.stdout + proc.stderr and "Processed prompts" not in proc.stderr
     accuracy = {}
     for run, strategy in (("small-greedy", "greedy"), ("small-majority16", "majority")):
         (results,) = (out / "runs" / run).rglob("results_*.json")
@@ -54,10 +56,16 @@ def test_demo_writes_runs_leaderboard_and_plot_and_voting_beats_greedy(tmp_path,
         levels = ("arith_tts_l2", "arith_tts_l3")
         accuracy[strategy] = sum(data["results"][t]["acc,none"] for t in levels) / 2
     assert accuracy["majority"] >= accuracy["greedy"] + 0.15, accuracy
+    # leaderboard.md: the pooled arith_tts table first, then one per level, as Markdown tables
+    # written by tts-eval leaderboard's code (its files and HTML page beside it)
     table = (out / "leaderboard.md").read_text()
-    for needle in ("small-greedy", "small-majority16", "FLOPs/problem", "L5 %"):
-        assert needle in table
-    assert table.strip("`\n") in proc.stdout
+    pooled_table = table.split("\n## arith_tts_l1")[0]
+    assert pooled_table.startswith("## arith_tts\n\n| rank ")
+    for needle in ("small-greedy", "small-majority16", "FLOPs/problem", "| yes "):
+        assert needle in pooled_table
+    assert all(f"## arith_tts_l{level}\n" in table for level in range(1, 6))
+    assert pooled_table.strip() in proc.stdout
+    assert (out / "leaderboard" / "index.html").is_file()
     png = out / "scaling.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     # the regression gate on real runs: a run against itself shows nothing; greedy against

@@ -177,6 +177,7 @@ class VLLMModel:
         from vllm import LLM
 
         kwargs = dict(self.engine_args)
+        kwargs.setdefault("use_tqdm_on_load", logging.getLogger("vllm").isEnabledFor(logging.INFO))
         if _on_cpu():
             kwargs.setdefault("enable_chunked_prefill", False)
             kwargs.setdefault("block_size", CPU_BLOCK_SIZE)
@@ -261,8 +262,9 @@ class VLLMEngine(VLLMModel):
                      for p, s in zip(prompts, specs, strict=True)]
         llm = self.llm
         params = [self._sampling_params(s, len(t)) for s, t in zip(specs, token_ids, strict=True)]
-        outputs = llm.generate(
-            [{"prompt_token_ids": t} for t in token_ids], params, use_tqdm=True
+        outputs = llm.generate(  # progress bars when vLLM logs at INFO (``lm_eval`` runs)
+            [{"prompt_token_ids": t} for t in token_ids], params,
+            use_tqdm=logging.getLogger("vllm").isEnabledFor(logging.INFO),
         )
         return [_to_generation(o) for o in outputs]
 

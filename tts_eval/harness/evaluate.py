@@ -8,6 +8,7 @@ them from the run, not from a folder name.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,12 @@ def task_manager():
     from lm_eval.tasks import TaskManager
 
     return TaskManager()
+
+
+def _verbosity() -> str:
+    """lm-eval resets its loggers to the level it is given: keep a quieter one we set."""
+    level = max(logging.getLogger("lm_eval").getEffectiveLevel(), logging.WARNING)
+    return logging.getLevelName(level)
 
 
 def evaluate(
@@ -44,7 +51,7 @@ def evaluate(
     results = lm_eval.simple_evaluate(model=lm, model_args=dict(model_args),
                                       tasks=list(task_names), limit=limit, log_samples=True,
                                       task_manager=tasks or task_manager(),
-                                      evaluation_tracker=tracker, verbosity="WARNING")
+                                      evaluation_tracker=tracker, verbosity=_verbosity())
     results["config"]["model"] = MODEL_NAME
     samples = results.pop("samples")
     tracker.save_results_aggregated(results=results, samples=samples)

@@ -93,19 +93,34 @@ def _split_cost(generator: list[float], verifier: list[float]) -> dict[str, Any]
             "total": _summary(total)}
 
 
-def _hash_lines(problems: list[ProblemResult], attribute: str) -> str:
+def _hash_lines(parts: dict[str, list[ProblemResult]], attribute: str) -> str:
     lines = []
-    for p in sorted(problems, key=lambda p: p.doc_id):
-        value = getattr(p, attribute)
-        if value is None and attribute == "doc_hash":  # an older file: the document itself
-            value = _sha256(json.dumps(p.doc, sort_keys=True, default=str))
-        lines.append(f"{p.doc_id}:{value}")
+    for task, problems in sorted(parts.items()):
+        for p in sorted(problems, key=lambda p: p.doc_id):
+            value = getattr(p, attribute)
+            if value is None and attribute == "doc_hash":  # an older file: the document
+                value = _sha256(json.dumps(p.doc, sort_keys=True, default=str))
+            lines.append(f"{task}:{p.doc_id}:{value}")
     return _sha256("\n".join(lines))
 
 
-def build_entry(run: Run, task: str) -> dict[str, Any]:
-    """The leaderboard entry of ``task`` in ``run`` (validated)."""
-    problems = run.tasks[task]
+def task_groups(run: Run) -> dict[str, list[str]]:
+    """lm-eval groups of the run (``arith_tts``: its five levels, ``tts_core``: its four
+    tasks) with at least two of their tasks in the run, for pooled rows."""
+    groups = run.results.get("group_subtasks") or {}
+    out = {}
+    for group, subtasks in groups.items():
+        present = sorted(t for t in subtasks if t in run.tasks)
+        if len(present) >= 2 and group not in run.tasks:
+            out[group] = present
+    return out
+
+
+def build_entry(run: Run, task: str, subtasks: list[str] | None = None) -> dict[str, Any]:
+    """The leaderboard entry of ``task`` in ``run`` (validated); a group's entry pools the
+    problems of its ``subtasks`` (each problem weighs the same, as lm-eval's group means)."""
+    parts = {t: run.tasks[t] for t in (subtasks or [task])}
+    problems = [p for t in sorted(parts) for p in parts[t]]
     config = run.config
     model_args = dict(config.get("model_args") or {})
     records = [p.record for p in problems]
@@ -125,14 +140,14 @@ def build_entry(run: Run, task: str) -> dict[str, Any]:
                      or (first.model and first.model.params_active))
     hashed = {"model_args": {**model_args, "pretrained": model_id(model_args.get("pretrained"))},
               "gen_kwargs": config.get("gen_kwargs"),
-              "task": (run.results.get("configs") or {}).get(task)}
+              "task": {t: (run.results.get("configs") or {}).get(t) for t in sorted(parts)}}
     entry = {
         "schema_version": 1,
         "run": {"name": run.name, "date": None if run.results.get("date") is None
                 else str(run.results["date"])},
         "task": {"name": task, "n_problems": len(problems)},
-        "dataset": {"hash": _hash_lines(problems, "doc_hash"),
-                    "prompt_hash": _hash_lines(problems, "prompt_hash"),
+        "dataset": {"hash": _hash_lines(parts, "doc_hash"),
+                    "prompt_hash": _hash_lines(parts, "prompt_hash"),
                     "lm_eval_task_hash": (run.results.get("task_hashes") or {}).get(task)},
         "model": {"id": model_id(model_args.get("pretrained") or config.get("model_name")),
                   "revision": model_args.get("revision") or config.get("model_revision"),
@@ -162,8 +177,14 @@ def build_entry(run: Run, task: str) -> dict[str, Any]:
 
 
 def entries_from_runs(runs: list[Run], tasks: list[str] | None = None) -> list[dict[str, Any]]:
-    return [build_entry(run, task) for run in runs for task in sorted(run.tasks)
-            if tasks is None or task in tasks]
+    """An entry per task of each run, and a pooled one per lm-eval group it ran."""
+    entries = []
+    for run in runs:
+        named = [(task, None) for task in sorted(run.tasks)]
+        named += sorted(task_groups(run).items())
+        entries += [build_entry(run, name, subtasks) for name, subtasks in named
+                    if tasks is None or name in tasks]
+    return entries
 
 
 def read_entries(path: Path) -> list[dict[str, Any]]:

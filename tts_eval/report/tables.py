@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tabulate import tabulate
-
 from tts_eval.metrics import score_record
 from tts_eval.report.runs import ProblemResult, Run
 
@@ -46,15 +44,4 @@ def pooled(run: Run, prefix: str) -> list[ProblemResult]:
             for p in problems]
 
 
-def format_rows(rows: list[Row], extra: dict[str, list[str]] | None = None) -> str:
-    """A plain-text table; ``extra`` adds columns (header -> one value per row)."""
-    extra = extra or {}
-    headers = ["run", "task", "strategy", "n", "problems", "active params", "acc %",
-               *extra, "tokens/problem", "FLOPs/problem"]
-    body = [[r.run, r.task, r.strategy, r.n, r.problems, f"{r.params_active:,}",
-             f"{100 * r.accuracy:.1f}", *(col[i] for col in extra.values()),
-             f"{r.tokens:.0f}", f"{r.flops:.3e}"] for i, r in enumerate(rows)]
-    return tabulate(body, headers=headers, disable_numparse=True)
-
-
-__all__ = ["Row", "format_rows", "pooled", "row_for"]
+__all__ = ["Row", "pooled", "row_for"]
