@@ -239,11 +239,13 @@ def boards(entries: list[dict[str, Any]]) -> list[Board]:
 def strategy_label(entry: dict[str, Any]) -> str:
     args = entry["strategy"]["args"]
     label = entry["strategy"]["name"]
-    extras = [f"n={args['n']}"] if args.get("n") not in (None, 1) else []
-    extras += [f"{k}={args[k]}" for k in ("beam_width", "lookahead") if args.get(k)]
     budget = entry["strategy"].get("budget_tokens") or entry["strategy"].get("budget_flops")
+    # with a budget, n is only a cap: the budget is what sets the compute
+    extras = [f"n={args['n']}"] if args.get("n") not in (None, 1) and not budget else []
+    extras += [f"{k}={args[k]}" for k in ("beam_width", "lookahead") if args.get(k)]
     if budget:
-        extras.append(f"budget={budget:g}")
+        unit = "tokens" if entry["strategy"].get("budget_tokens") else "FLOPs"
+        extras.append(f"budget={budget:g} {unit}")
     return f"{label} ({', '.join(extras)})" if extras else label
 
 
