@@ -92,6 +92,10 @@ def test_plus_minus_scores_where_the_assistant_answers_each_step(models):
     assert [reading.token_ids[p + 1] for p in reading.positions] == [plus] * 3
     text = verifier.scorer.tokenizer.decode(reading.token_ids)
     assert "What is 3+4*2? a" in text  # the problem opens the first user turn
+    # a solution with no steps has nothing to read: nothing is sent, nothing charged
+    (empty,) = verifier.score([PROMPT], ["  \n\n "])
+    assert empty.scores == [] and empty.tokens == 0
+    assert verifier.read_tokens([PROMPT], [""]) == [0] and not verifier.scorer.started
 
 
 def test_orm_reads_one_sigmoid_reward_per_solution(models):

@@ -105,15 +105,22 @@ class RewardModelVerifier:
 
     def score(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[ScoredSteps]:
         readings = self._readings(prompts, solutions)
-        ids = [r.token_ids for r in readings]
         if self.whole_solution:
+            ids = [r.token_ids for r in readings]
             values = self.scorer.score_sequences(ids)
             return [ScoredSteps([v], len(t)) for v, t in zip(values, ids, strict=True)]
-        rows = self.scorer.score_positions(ids, [r.positions or [] for r in readings])
-        return [ScoredSteps(row, len(t)) for row, t in zip(rows, ids, strict=True)]
+        # a solution with no steps has nothing to score: it is not sent (nor charged)
+        sent = [i for i, r in enumerate(readings) if r.positions]
+        rows = self.scorer.score_positions([readings[i].token_ids for i in sent],
+                                           [readings[i].positions or [] for i in sent])
+        out = [ScoredSteps([], 0) for _ in readings]
+        for i, row in zip(sent, rows, strict=True):
+            out[i] = ScoredSteps(row, len(readings[i].token_ids))
+        return out
 
     def read_tokens(self, prompts: Sequence[str], solutions: Sequence[str]) -> list[int]:
-        return [len(r.token_ids) for r in self._readings(prompts, solutions)]
+        return [len(r.token_ids) if self.whole_solution or r.positions else 0
+                for r in self._readings(prompts, solutions)]
 
 
 class ProcessRewardVerifier(RewardModelVerifier):
