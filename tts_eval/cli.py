@@ -39,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"tts-eval: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
+    import signal
+
     from tts_eval.console import quiet_libraries
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `tts-eval ... | head` ends quietly
 
     quiet_libraries(verbose="--verbose" in rest)
     module = importlib.import_module(COMMANDS[name][0])

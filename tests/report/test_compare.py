@@ -88,7 +88,7 @@ def test_a_clear_regression_fails_with_exit_1(tmp_path, bin_dir):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "## tts-eval compare: REGRESSION" in proc.stdout
     row = next(line for line in proc.stdout.splitlines() if line.startswith("| math500_tts"))
-    assert "| 60 | 66.7 | 41.7 | -25.0 (95.0%: " in row and "| 15 / 0 |" in row
+    assert "| 60 | 66.7 | 41.7 | -25.0 (95%: " in row and "| 15 / 0 |" in row
     assert "**regression**" in row
     assert "| 210 (0.51x) |" in row  # tokens per problem: 10 + 4 x 50 against 10 + 4 x 100
 

@@ -175,7 +175,7 @@ def markdown(comparisons: list[TaskComparison], baseline: str, candidate: str,
              "| task | problems | baseline % | candidate % | change (CI) | lost / won | "
              "McNemar p | detectable | tokens / problem | FLOPs / problem | verdict |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
-    level = _percent(1 - alpha)
+    level = f"{100 * (1 - alpha):g}"
     for c in comparisons:
         if c.incomparable:
             lines.append(f"| {c.task} | | | | | | | | | | not comparable: {c.incomparable} |")
