@@ -20,6 +20,7 @@ import time
 
 from tabulate import tabulate
 
+from tts_eval.console import quiet_libraries
 from tts_eval.engines import SamplingSpec
 from tts_eval.metrics import score_record
 from tts_eval.strategies import Problem, get_strategy
@@ -83,7 +84,9 @@ def main() -> None:
     ap.add_argument("--n-low", type=int, default=4)
     ap.add_argument("--n-high", type=int, default=16)
     ap.add_argument("--beam-width", type=int, default=4)
+    ap.add_argument("--verbose", action="store_true", help="vLLM's logs and progress bars too")
     args = ap.parse_args()
+    quiet_libraries(args.verbose)
 
     rows = [p for level in LEVELS
             for p in make_problems(ARITH_TTS_PROBLEMS_PER_LEVEL, level, EVAL_SEED)
