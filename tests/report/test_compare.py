@@ -16,8 +16,8 @@ from tts_eval.records import SampleRecord, TTSRecord
 from tts_eval.report.compare import (
     detectable_difference,
     mcnemar_exact,
-    paired_bootstrap,
 )
+from tts_eval.report.curves import bootstrap_interval
 
 
 @pytest.mark.parametrize(("lost", "won"), [(0, 0), (3, 0), (5, 2), (2, 5), (4, 4), (9, 1)])
@@ -37,8 +37,8 @@ def test_bootstrap_intervals_cover_the_true_difference_95_percent_of_the_time():
         # 100 paired problems: the baseline right with p=0.5, the candidate with p=0.6
         base = rng.random(100) < 0.5
         cand = rng.random(100) < 0.6
-        low, high = paired_bootstrap(list(cand.astype(float) - base), 0.05, resamples=400,
-                                     seed=run)
+        low, high = bootstrap_interval((cand.astype(float) - base)[:, None], 0.05,
+                                       resamples=400, seed=run)
         covered += low <= true_difference <= high
     assert 0.92 <= covered / runs <= 0.975
 

@@ -24,11 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
 
+import numpy as np
+
+from tts_eval.report.curves import bootstrap_interval
 from tts_eval.report.runs import ProblemResult, Run, RunError, load_run
 
 EXIT_OK, EXIT_REGRESSION, EXIT_INCOMPARABLE = 0, 1, 2
 POWER = 0.8  # for the smallest detectable difference
-BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_RESAMPLES = 2000  # of problems, for the interval of the accuracy change
 
 
 def mcnemar_exact(lost: int, won: int) -> float:
@@ -41,20 +44,6 @@ def mcnemar_exact(lost: int, won: int) -> float:
     return min(1.0, 2 * tail)
 
 
-def paired_bootstrap(differences: list[float], alpha: float,
-                     resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> tuple[float, float]:
-    """Percentile interval (1 - alpha) of the mean per-problem difference, resampling
-    problems (seeded: the same runs give the same interval)."""
-    import numpy as np
-
-    values = np.asarray(differences, dtype=float)
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(values), size=(resamples, len(values)))
-    means = values[picks].mean(axis=1)
-    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
-    return float(low), float(high)
-
-
 def detectable_difference(problems: int, discordant_share: float, alpha: float,
                           power: float = POWER) -> float:
     """The smallest accuracy difference McNemar's test finds with ``power`` at ``alpha``
@@ -63,6 +52,12 @@ def detectable_difference(problems: int, discordant_share: float, alpha: float,
     z = NormalDist().inv_cdf
     share = max(discordant_share, 1 / problems)
     return (z(1 - alpha / 2) + z(power)) * math.sqrt(share / problems)
+
+
+def _interval(differences: list[float], alpha: float) -> tuple[float, float]:
+    """Paired bootstrap: problems resampled, each keeping both runs' verdicts."""
+    low, high = bootstrap_interval(np.array(differences)[:, None], alpha, BOOTSTRAP_RESAMPLES)
+    return float(low[0]), float(high[0])
 
 
 @dataclass(frozen=True)
@@ -125,7 +120,7 @@ def compare_task(task: str, baseline: list[ProblemResult], candidate: list[Probl
     regression = p_value < alpha and lost > won and base_acc - cand_acc >= margin
     return TaskComparison(
         task, n, base_acc, cand_acc,
-        paired_bootstrap([float(c) - float(b) for b, c in right], alpha),
+        _interval([float(c) - float(b) for b, c in right], alpha),
         lost, won, p_value, detectable_difference(n, (lost + won) / n, alpha),
         (sum(b[0] for b, _ in costs) / n, sum(c[0] for _, c in costs) / n),
         (sum(b[1] for b, _ in costs) / n, sum(c[1] for _, c in costs) / n),
