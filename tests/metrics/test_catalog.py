@@ -36,8 +36,14 @@ def test_score_record_emits_the_catalog_names():
     )
     verifier_curves = {m.name for m in task_metrics(4)
                        if m.name.startswith(("best_of@", "weighted_maj@"))}
-    assert verifier_curves
+    reasoning = {"thinking_tokens", "answer_tokens"}
+    assert verifier_curves and reasoning <= {m.name for m in task_metrics(4)}
+    assert set(score_record(record, "1")) == ({m.name for m in task_metrics(4)}
+                                              - verifier_curves - reasoning)
+    for sample in record.samples:
+        sample.thinking_tokens, sample.answer_tokens = 2, 1
     assert set(score_record(record, "1")) == {m.name for m in task_metrics(4)} - verifier_curves
+    assert score_record(record, "1")["thinking_tokens"] == 8.0
     for sample, score in zip(record.samples, (0.9, 0.2, 0.4, 0.7), strict=True):
         sample.score = score  # a verifier read every sample: its curves are reported too
     assert set(score_record(record, "1")) == {m.name for m in task_metrics(4)}

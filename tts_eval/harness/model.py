@@ -27,6 +27,7 @@ from tts_eval.strategies import (
     strategies_reading,
     strategy_args,
 )
+from tts_eval.strategies.thinking import ThinkFormat, think_format, with_token_ids
 from tts_eval.verifiers import PRESETS, make_verifier
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,20 @@ class TTSVLLM(TemplateLM):
                              "set them where the engine was built")
         self.engine = engine
         self.chat_template_applied = False
+        think_format(args.think, None, args.think_start, args.think_end)  # a bad name fails now
+        self._think: ThinkFormat | None | bool = False  # False: not resolved yet
+
+    @property
+    def think(self) -> ThinkFormat | None:
+        """The model's thinking delimiters with their token ids (``auto`` reads the chat
+        template), resolved once, on the first request: the tokenizer loads without vLLM."""
+        if self._think is False:
+            args = self.args
+            think = think_format(args.think, getattr(self.tokenizer, "chat_template", None),
+                                 args.think_start, args.think_end)
+            self._think = think and with_token_ids(
+                think, lambda text: self.engine.token_ids(text, add_special_tokens=False))
+        return self._think
 
     def _build_verifier(self, args: ModelArgs, vllm_args: dict[str, Any]):
         """The verifier preset on its reward model (vLLM starts on its first score call)."""
@@ -182,7 +197,7 @@ class TTSVLLM(TemplateLM):
             # text of an option (not its letter) choose that option.
             options = options_in_prompt(context) if spec.answer_kind == "choice" else None
             problems.append(Problem(context, sampling, spec.answer_kind,
-                                    tuple(options) if options else None))
+                                    tuple(options) if options else None, self.think))
             wants_record.append(spec.want_record)
         self._warn_if_identical_samples(problems)
         warm_up()  # grading workers start while the engine loads; voting needs them later

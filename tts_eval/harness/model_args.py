@@ -66,6 +66,24 @@ class ModelArgs:
                                             "`weighted_majority` or `best`")
     rebase_temperature: float = _arg(0.1, "`rebase`: softmax temperature sharing the width "
                                           "among nodes")
+    max_thinking_tokens: int | None = _arg(
+        None, "`budget_forcing`: thinking tokens over all rounds together (the cap B)",
+        shown="the task's max tokens")
+    min_thinking_tokens: int = _arg(0, "`budget_forcing`: an end of thinking before this many "
+                                       "tokens is ignored (`ignore_str` appended)")
+    num_ignore: int = _arg(0, "`budget_forcing`: ignore the model's first N ends of thinking")
+    ignore_str: str = _arg("Wait", "`budget_forcing`: appended when an end is ignored "
+                                   "(escapes such as `\\n` allowed)")
+    answer_cue: str = _arg("Final Answer:", "`budget_forcing`: appended after the end of "
+                                            "thinking, before the answer (empty: none)")
+    max_answer_tokens: int = _arg(256, "`budget_forcing`: tokens for the answer after "
+                                       "thinking")
+    think: str = _arg("auto", "a reasoning model's thinking delimiters: `qwen3`, `r1` "
+                              "(`<think>`/`</think>`), `s1` (`<|im_start|>think`/"
+                              "`<|im_start|>answer`), `none`, or `auto` (from the chat "
+                              "template); the answer is read after the end only")
+    think_start: str | None = _arg(None, "custom start of thinking (with `think_end`)")
+    think_end: str | None = _arg(None, "custom end of thinking (with `think_start`)")
     revision: str | None = _arg(None, "model revision (branch, tag or commit)", group=ENGINE)
     tokenizer: str | None = _arg(None, "tokenizer id or directory, if not the model's",
                                  group=ENGINE)
@@ -121,8 +139,9 @@ class ModelArgs:
                  for name, value in declared.items()}
         extra = {k: _device_ids(v) if k.removeprefix(VERIFIER_ENGINE_PREFIX) == "device_ids"
                  else v for k, v in extra.items()}
-        if isinstance(typed.get("step_delimiter"), str):
-            typed["step_delimiter"] = _unescape(typed["step_delimiter"])
+        for name in ("step_delimiter", "ignore_str", "answer_cue", "think_start", "think_end"):
+            if isinstance(typed.get(name), str):
+                typed[name] = _unescape(typed[name])
         return cls(**typed), extra
 
     def verifier_engine_args(self, extra: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +217,7 @@ def markdown_table() -> str:
         shown = f.metadata["shown"]
         if shown is None:
             shown = "none" if f.default is None else f"`{f.default}`"
-        meaning = f.metadata["help"]
+        meaning = f.metadata["help"].replace("|", "\\|")  # a table cell's own pipes
         if f.metadata["group"] == ENGINE:
             meaning += "; passed to `vllm.LLM`"
         rows.append(f"| `{f.name}` | {shown} | {meaning} |")

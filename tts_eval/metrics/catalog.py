@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from tts_eval.metrics.estimators import ks_for
 
 # Cost metrics, means per problem; lower is better.
-COST_METRICS = ("prompt_tokens", "completion_tokens", "total_tokens", "verifier_tokens",
-                "samples", "flops", "flops_naive", "generator_flops", "verifier_flops",
-                "params_total", "params_active")
+COST_METRICS = ("prompt_tokens", "completion_tokens", "thinking_tokens", "answer_tokens",
+                "total_tokens", "verifier_tokens", "samples", "flops", "flops_naive",
+                "generator_flops", "verifier_flops", "params_total", "params_active")
 RUN_TOTAL = "flops_run_total"  # summed over the problems evaluated, not averaged
 
 

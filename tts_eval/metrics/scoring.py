@@ -80,6 +80,10 @@ def score_record(
         "samples": float(n),
         **cost_metrics(record),
     }
+    thinking = [s.thinking_tokens for s in record.samples]
+    if n and all(t is not None for t in thinking):  # a reasoning model: its tokens split
+        metrics["thinking_tokens"] = float(sum(thinking))
+        metrics["answer_tokens"] = float(sum(s.answer_tokens or 0 for s in record.samples))
     scores = [s.score for s in record.samples]
     scored = n > 0 and all(score is not None for score in scores)
     for k in ks_for(n) if n else []:

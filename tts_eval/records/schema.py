@@ -28,9 +28,13 @@ class SampleRecord:
     finish_reason: str | None
     score: float | None = None  # verifier score, for verifier-guided strategies
     flops: float | None = None  # this sample's decode FLOPs (its prompt's prefill is shared)
-    answer_rule: str | None = None  # how a choice letter was found (omitted when None)
+    answer_rule: str | None = None  # how a choice letter was found, or why a sample has no
+    # answer (omitted when None)
     step_scores: list[float] | None = None  # the verifier's score per step (omitted: none)
     node: int | None = None  # a search's leaf this solution ends at (omitted: no tree)
+    thinking_tokens: int | None = None  # a reasoning model's tokens up to its end of thinking
+    answer_tokens: int | None = None  # ... and after it (both omitted: not a reasoning model)
+    rounds: list[dict[str, Any]] | None = None  # budget forcing: each round (omitted: none)
 
 
 @dataclass
@@ -108,7 +112,8 @@ class TTSRecord:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for sample in data["samples"]:
-            for optional in ("answer_rule", "step_scores", "node"):
+            for optional in ("answer_rule", "step_scores", "node", "thinking_tokens",
+                             "answer_tokens", "rounds"):
                 if sample.get(optional) is None:
                     sample.pop(optional, None)
         if self.tree is None:

@@ -7,6 +7,7 @@ import difflib
 from tts_eval.strategies.base import Context, Problem, Strategy
 from tts_eval.strategies.beam_search import BeamSearch
 from tts_eval.strategies.best_of_n import BestOfN
+from tts_eval.strategies.budget_forcing import BudgetForcing
 from tts_eval.strategies.dvts import DVTS
 from tts_eval.strategies.rebase import Rebase
 from tts_eval.strategies.sampling import Greedy, Majority, PlainSampling
@@ -14,7 +15,7 @@ from tts_eval.strategies.weighted_majority import WeightedMajority
 
 STRATEGIES: dict[str, type[Strategy]] = {
     cls.name: cls for cls in (Greedy, PlainSampling, Majority, BestOfN, WeightedMajority,
-                              BeamSearch, DVTS, Rebase)
+                              BeamSearch, DVTS, Rebase, BudgetForcing)
 }
 
 

@@ -18,6 +18,7 @@ from tts_eval.accounting import Budget, BudgetError, Cost, Meter, Pricer
 from tts_eval.engines import Completion, Engine, SamplingSpec, ScoredSteps
 from tts_eval.grading import extract_answer, read_choices
 from tts_eval.records import ModelRecord, SampleRecord, TTSRecord
+from tts_eval.strategies.thinking import ThinkFormat, Thought, split_thought
 from tts_eval.verifiers import Verifier
 
 # With a budget, samples come in rounds: each round draws as many samples as fit in the
@@ -35,6 +36,7 @@ class Problem:
     sampling: SamplingSpec
     answer_kind: str = "math"
     options: tuple[str, ...] | None = None  # a multiple-choice problem's option texts, A first
+    think: ThinkFormat | None = None  # a reasoning model's delimiters (ids filled in)
 
 
 @dataclass
@@ -58,23 +60,45 @@ class ProblemDraws:
     readings: list[ScoredSteps | None] = field(default_factory=list)  # None: not read (budget)
 
 
+UNCLOSED = "no answer: thinking never closed"
+
+
 @dataclass
 class SampleAnswers:
-    """The answer read from each sample of one problem, and for a choice how it was found."""
+    """The answer read from each sample of one problem, how it was found (or why none was),
+    and for a reasoning model where each sample's thinking ended."""
 
     answers: list[str | None]
     rules: list[str | None]
+    thoughts: list[Thought] | None = None
+
+    def __post_init__(self) -> None:
+        if self.thoughts is None:
+            return
+        for j, thought in enumerate(self.thoughts):
+            if thought.answer_text is None:  # the thinking never closed
+                self.answers[j], self.rules[j] = None, UNCLOSED
 
 
-def sample_answers(problem: Problem, completions: Sequence[Completion]) -> SampleAnswers:
+def sample_answers(problem: Problem, completions: Sequence[Completion],
+                   engine: Engine | None = None) -> SampleAnswers:
     """Each sample's answer, read as the problem's kind reads it: a choice commits to a
-    letter or names one of the problem's options (grading.read_choices)."""
+    letter or names one of the problem's options (grading.read_choices). A reasoning
+    model's answer is read only after its thinking ends (``engine`` decodes the ids)."""
+    thoughts = None
     texts = [c.text for c in completions]
+    if problem.think is not None:
+        if engine is None:
+            raise ValueError("reading a reasoning model's answers needs its engine")
+        thoughts = [split_thought(problem.think, problem.prompt, c.text, c.token_ids,
+                                  engine.decode) for c in completions]
+        texts = ["" if t.answer_text is None else t.answer_text for t in thoughts]
     if problem.answer_kind == "choice":
         found = read_choices(texts, [problem.options] * len(texts) if problem.options else None)
-        return SampleAnswers([letter for letter, _, _ in found], [rule for _, rule, _ in found])
+        return SampleAnswers([letter for letter, _, _ in found], [rule for _, rule, _ in found],
+                             thoughts)
     return SampleAnswers([extract_answer(t, problem.answer_kind) for t in texts],
-                         [None] * len(texts))
+                         [None] * len(texts), thoughts)
 
 
 def read_within_budget(
@@ -297,7 +321,8 @@ class Strategy(ABC):
     ) -> TTSRecord:
         """The record of problem ``index`` of the batch; its cost is what the meter charged."""
         if answers is None:
-            answers = sample_answers(problem, draws.completions)
+            answers = sample_answers(problem, draws.completions, ctx.engine)
+        thoughts = answers.thoughts or [None] * len(draws.completions)
         samples = [
             SampleRecord(
                 text=c.text,
@@ -309,10 +334,12 @@ class Strategy(ABC):
                 answer_rule=rule,
                 score=None if scored is None else scored[j][0],
                 step_scores=None if scored is None else scored[j][1],
+                thinking_tokens=None if thought is None else thought.thinking_tokens,
+                answer_tokens=None if thought is None else thought.answer_tokens,
             )
-            for j, (c, a, rule, cost) in enumerate(zip(
+            for j, (c, a, rule, cost, thought) in enumerate(zip(
                 draws.completions, answers.answers, answers.rules, draws.sample_costs,
-                strict=True))
+                thoughts, strict=True))
         ]
         return TTSRecord(
             strategy=self.name,

@@ -42,7 +42,8 @@ class PlainSampling(Strategy):
 
     def run(self, problems: Sequence[Problem], ctx: Context) -> list[TTSRecord]:
         draws = self.draw(problems, ctx)
-        answers = [sample_answers(p, d.completions) for p, d in zip(problems, draws, strict=True)]
+        answers = [sample_answers(p, d.completions, ctx.engine)
+                   for p, d in zip(problems, draws, strict=True)]
         clusters = cluster_by_kind(problems, [a.answers for a in answers])
         records = []
         for i, (problem, d, a, c) in enumerate(zip(problems, draws, answers, clusters,

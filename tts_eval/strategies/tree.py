@@ -386,8 +386,8 @@ class TreeSearch(Strategy):
         problem = search.problem
         leaves = self._candidates(search)
         answers: SampleAnswers = sample_answers(
-            problem, [Completion(node.solution, len(node.path_ids), node.finish_reason)
-                      for node in leaves])
+            problem, [Completion(node.solution, len(node.path_ids), node.finish_reason,
+                                 token_ids=node.path_ids) for node in leaves], ctx.engine)
         (clusters,) = cluster_by_kind([problem], [answers.answers])
         scores = [node.rank for node in leaves]
         chosen = self._choose(clusters, scores)
