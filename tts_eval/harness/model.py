@@ -240,4 +240,5 @@ def _strategy_params(args: ModelArgs, given: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"tts-vllm: strategy={args.strategy} does not read "
                          f"{', '.join(unused)} (read by {users}); drop them or change "
                          "strategy")
-    return {name: getattr(args, name) for name in reads}
+    # an unset argument (None) leaves the strategy's own default (``select`` differs)
+    return {name: getattr(args, name) for name in reads if getattr(args, name) is not None}

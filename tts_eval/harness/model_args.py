@@ -62,8 +62,16 @@ class ModelArgs:
         None, "search: what ends a step (escapes such as `\\n` allowed)",
         shown="the verifier's: a newline for `toy-prm`, `toy-oracle`, `step-tag`; a "
               "blank line for the others")
-    select: str = _arg("weighted_majority", "search: final answer among finished solutions: "
-                                            "`weighted_majority` or `best`")
+    select: str | None = _arg(
+        None, "the final answer: for a search, among finished solutions, `weighted_majority` "
+              "or `best`; for `revisions`, among attempts, `majority`, `last` (each chain's "
+              "last attempt votes), `best` or `weighted_majority` (with a verifier)",
+        shown="search: `weighted_majority`; `revisions`: `majority`")
+    revisions: int = _arg(4, "`revisions`: attempts per chain (the first and its revisions)")
+    revision_prompt: str | None = _arg(
+        None, "`revisions`: text between an attempt and the next (escapes such as `\\n` "
+              "allowed)", shown="\"The solution above may contain mistakes. Check it step by "
+                                "step and write a corrected solution.\"")
     rebase_temperature: float = _arg(0.1, "`rebase`: softmax temperature sharing the width "
                                           "among nodes")
     max_thinking_tokens: int | None = _arg(
@@ -139,7 +147,8 @@ class ModelArgs:
                  for name, value in declared.items()}
         extra = {k: _device_ids(v) if k.removeprefix(VERIFIER_ENGINE_PREFIX) == "device_ids"
                  else v for k, v in extra.items()}
-        for name in ("step_delimiter", "ignore_str", "answer_cue", "think_start", "think_end"):
+        for name in ("step_delimiter", "ignore_str", "answer_cue", "think_start", "think_end",
+                     "revision_prompt"):
             if isinstance(typed.get(name), str):
                 typed[name] = _unescape(typed[name])
         return cls(**typed), extra

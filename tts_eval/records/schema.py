@@ -35,6 +35,9 @@ class SampleRecord:
     thinking_tokens: int | None = None  # a reasoning model's tokens up to its end of thinking
     answer_tokens: int | None = None  # ... and after it (both omitted: not a reasoning model)
     rounds: list[dict[str, Any]] | None = None  # budget forcing: each round (omitted: none)
+    chain: int | None = None  # revisions: the chain this attempt belongs to (omitted: none)
+    attempt: int | None = None  # ... and its place in it, 0 first
+    context_dropped: int | None = None  # ... earlier attempts left out of its context
 
 
 @dataclass
@@ -113,7 +116,7 @@ class TTSRecord:
         data = asdict(self)
         for sample in data["samples"]:
             for optional in ("answer_rule", "step_scores", "node", "thinking_tokens",
-                             "answer_tokens", "rounds"):
+                             "answer_tokens", "rounds", "chain", "attempt", "context_dropped"):
                 if sample.get(optional) is None:
                     sample.pop(optional, None)
         if self.tree is None:

@@ -10,12 +10,13 @@ from tts_eval.strategies.best_of_n import BestOfN
 from tts_eval.strategies.budget_forcing import BudgetForcing
 from tts_eval.strategies.dvts import DVTS
 from tts_eval.strategies.rebase import Rebase
+from tts_eval.strategies.revisions import Revisions
 from tts_eval.strategies.sampling import Greedy, Majority, PlainSampling
 from tts_eval.strategies.weighted_majority import WeightedMajority
 
 STRATEGIES: dict[str, type[Strategy]] = {
     cls.name: cls for cls in (Greedy, PlainSampling, Majority, BestOfN, WeightedMajority,
-                              BeamSearch, DVTS, Rebase, BudgetForcing)
+                              BeamSearch, DVTS, Rebase, BudgetForcing, Revisions)
 }
 
 

@@ -1,9 +1,9 @@
-"""Budget forcing and thinking delimiters on a scripted engine whose tokens are characters.
+"""Budget forcing, revisions and thinking delimiters on a scripted engine of characters.
 
 The engine plays a model that thinks a scripted text and tries to close its thinking after
 a few characters, so every rule (the cap over all rounds, ignoring early ends, the cue, the
 answer after the end only) is checked against exact token ids. Real vLLM runs of the same
-strategy are in tests/strategies/test_budget_forcing_vllm.py.
+strategy are in tests/strategies/test_sequential_vllm.py.
 """
 
 from __future__ import annotations
@@ -209,3 +209,83 @@ def test_a_budget_buys_chains_at_their_caps_and_is_never_exceeded():
     with pytest.raises(BudgetError, match="cannot buy one chain.*max_thinking_tokens=20"):
         get_strategy("budget_forcing", budget=Budget(tokens=30), max_thinking_tokens=20
                      ).solve([problem()], CharEngine())
+
+
+# Revisions -------------------------------------------------------------------------------
+
+CUE = "\n\nThe solution above may contain mistakes. Check it step by step and write a " \
+      "corrected solution.\n"
+
+
+class ReviserEngine(CharEngine):
+    """Attempt k of a chain (k = revision prompts in its context) answers ``answers[k]``;
+    ``max_model_len`` makes long chains drop their oldest attempts."""
+
+    def __init__(self, answers, max_model_len=None):
+        super().__init__()
+        self.answers = answers
+        if max_model_len is not None:
+            self.max_model_len = max_model_len
+
+    def generate(self, prompts, specs):
+        self.calls.append(list(specs))
+        out = []
+        for prompt, spec in zip(prompts, specs, strict=True):
+            self.prompts.append(list(prompt))
+            k = self.decode(prompt).count(CUE)
+            text = f"try {k}: \\boxed{{{self.answers[min(k, len(self.answers) - 1)]}}}"
+            ids = tuple(ord(c) for c in text[: spec.max_tokens])
+            out.append(Generation(len(prompt), 0, [Completion(self.decode(ids), len(ids),
+                                                              "stop", token_ids=ids)]))
+        return out
+
+
+def test_revisions_see_their_previous_attempts_and_every_attempt_is_a_sample():
+    engine = ReviserEngine(["1", "7", "7"])
+    (record,) = get_strategy("revisions", n=2, revisions=3).solve(
+        [problem("Q: 3+4?\n", think=None)], engine)
+    assert [(s.chain, s.attempt) for s in record.samples] == [
+        (0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+    assert [s.answer for s in record.samples] == ["1", "7", "7"] * 2
+    assert record.chosen_answer == "7"  # majority over all attempts
+    # the third attempt's context: the prompt, attempt 1, the cue, attempt 2, the cue
+    third = engine.decode(engine.prompts[-1])
+    assert third == "Q: 3+4?\n" + "try 0: \\boxed{1}" + CUE + "try 1: \\boxed{7}" + CUE
+    assert all(s.context_dropped is None for s in record.samples)
+    # the revision prompts were read (prompt tokens), the attempts generated
+    assert record.cost.prompt_tokens == len("Q: 3+4?\n") + 2 * 2 * len(CUE)
+
+
+def test_revisions_select_last_votes_with_each_chains_last_attempt():
+    engine = ReviserEngine(["5", "5", "9"])
+    (majority,) = get_strategy("revisions", n=2, revisions=3).solve(
+        [problem(think=None)], engine)
+    (last,) = get_strategy("revisions", n=2, revisions=3, select="last").solve(
+        [problem(think=None)], ReviserEngine(["5", "5", "9"]))
+    assert majority.chosen_answer == "5" and last.chosen_answer == "9"
+    assert last.samples[last.chosen_index].attempt == 2
+
+
+def test_revisions_drop_the_oldest_attempts_when_the_context_would_overflow():
+    prompt = "Q: 3+4?\n"
+    attempt = len("try 0: \\boxed{1}")
+    room = len(prompt) + 2 * (attempt + len(CUE)) + 20  # two attempts fit, not three
+    engine = ReviserEngine(["1", "2", "3", "4"], max_model_len=room)
+    (record,) = get_strategy("revisions", n=1, revisions=4).solve(
+        [problem(prompt, max_tokens=20, think=None)], engine)
+    assert [s.context_dropped for s in record.samples] == [None, None, None, 1]
+    fourth = engine.decode(engine.prompts[-1])
+    assert fourth.startswith(prompt + "try 1:") and "try 0:" not in fourth
+    assert len(engine.prompts[-1]) + 20 <= room
+
+
+def test_revisions_within_a_budget_and_bad_arguments():
+    budget = Budget(tokens=len("Q: 3+4?\n") + 2 * (3 * 64 + 2 * len(CUE)) + 10)
+    (record,) = get_strategy("revisions", revisions=3, budget=budget).solve(
+        [problem(think=None)], ReviserEngine(["1", "7"]))
+    assert len({s.chain for s in record.samples}) == 2
+    assert record.cost.total_tokens <= budget.tokens
+    with pytest.raises(ValueError, match="select='vote'; valid: majority, last"):
+        get_strategy("revisions", select="vote")
+    with pytest.raises(ValueError, match="needs a verifier"):
+        get_strategy("revisions", select="best").solve([problem(think=None)], ReviserEngine(["1"]))
