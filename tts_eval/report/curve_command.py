@@ -5,7 +5,8 @@ For each task, every estimator each run's records support (pass@k, maj@k, and be
 weighted maj@k where a verifier scored every sample; a search is one point) at every
 k <= N, with 95% bootstrap intervals over problems, against tokens and FLOPs per problem
 (generator + verifier). Writes ``curve_<task>.csv`` (every k), ``curve_<task>.md`` and a
-log-x plot (``.png``, ``.svg``) per task; prints the Markdown.
+log-x plot (``.png``, ``.svg``) per task; prints the Markdown. Budget-forcing runs of a
+sweep of ``max_thinking_tokens`` also get s1's control / scaling / performance.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from tts_eval.metrics import ks_for
+from tts_eval.metrics.budget_control import BudgetPoint, control, performance, scaling
 from tts_eval.report.curves import EstimatePoint, estimate_points, mark_pareto
 from tts_eval.report.runs import Run, RunError, load_run
 
@@ -43,6 +45,35 @@ def markdown(points: list[EstimatePoint]) -> str:
     return tabulate(rows, headers=["run", "estimator", "k", "acc % (95% CI)",
                                    "tokens/problem", "FLOPs/problem", "Pareto"],
                     tablefmt="github", disable_numparse=True)
+
+
+def budget_points(runs: list[Run], task: str) -> list[BudgetPoint]:
+    """One point per budget-forcing run of ``task``: its cap B, every chain's thinking
+    tokens (from its rounds) and its accuracy."""
+    points = []
+    for run in runs:
+        problems = run.tasks.get(task, [])
+        records = [p.record for p in problems]
+        if not records or any(r.strategy != "budget_forcing" for r in records):
+            continue
+        budget = records[0].params.get("max_thinking_tokens") or records[0].params["max_tokens"]
+        thinking = [max((r.get("thinking", 0) for r in s.rounds or []), default=0)
+                    for r in records for s in r.samples]
+        accuracy = sum(p.chosen_right for p in problems) / len(problems)
+        points.append(BudgetPoint(int(budget), thinking, accuracy))
+    return sorted(points, key=lambda p: p.budget)
+
+
+def budget_markdown(points: list[BudgetPoint]) -> str:
+    """The sweep and s1's three measures (Muennighoff et al. 2025)."""
+    table = tabulate([[p.budget, f"{100 * p.accuracy:.1f}", f"{p.mean_thinking:.1f}",
+                       max(p.thinking_tokens, default=0)] for p in points],
+                     headers=["B (max_thinking_tokens)", "acc %", "mean thinking tokens",
+                              "max thinking tokens"], tablefmt="github")
+    slope = scaling(points)
+    return (f"{table}\n\ns1's measures: control {control(points):.3f} (share of chains "
+            f"within B), scaling {'n/a' if slope is None else f'{100 * slope:.3f}'} accuracy "
+            f"points per thinking token, performance {100 * performance(points):.1f}%")
 
 
 def write_csv(points: list[EstimatePoint], path: Path) -> None:
@@ -75,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     for task in tasks:
         points = task_points(runs, task, args.x)
         table = markdown(points)
+        sweep = budget_points(runs, task)
+        if sweep:
+            table += "\n\n### budget forcing\n\n" + budget_markdown(sweep)
         print(f"## {task}\n\n{table}\n")
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)

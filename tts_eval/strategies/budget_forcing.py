@@ -193,14 +193,15 @@ class BudgetForcing(Strategy):
                 chain.thinking += len(kept)
                 goes_on = self._ignore(problem, chain, ended, wait[chain.problem])
                 appended = wait[chain.problem] if goes_on else closing[chain.problem]
-                chain.rounds.append({"phase": "thinking", "tokens": completion.completion_tokens,
-                                     "ended": ended, "appended": engine.decode(appended)})
                 self._charge_appended(ctx, chain, context + len(kept), len(appended))
                 chain.ids += appended
                 if goes_on:
                     chain.thinking += len(appended)
                     chain.ignored += 1
                     still_open.append(chain)
+                chain.rounds.append({"phase": "thinking", "tokens": completion.completion_tokens,
+                                     "ended": ended, "appended": engine.decode(appended),
+                                     "thinking": chain.thinking})
             open_chains = still_open
         for chain in open_chains:  # out of rounds (only with a huge cap): close it
             chain.ids += closing[chain.problem]
