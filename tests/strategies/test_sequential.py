@@ -289,3 +289,11 @@ def test_revisions_within_a_budget_and_bad_arguments():
         get_strategy("revisions", select="vote")
     with pytest.raises(ValueError, match="needs a verifier"):
         get_strategy("revisions", select="best").solve([problem(think=None)], ReviserEngine(["1"]))
+
+
+def test_a_prompt_that_opens_the_thinking_is_not_opened_again():
+    engine = CharEngine()
+    (record,) = get_strategy("budget_forcing", max_thinking_tokens=50).solve(
+        [problem("Q: 3+4? <\n")], engine)
+    text = record.samples[0].text
+    assert START not in text and text.endswith(">Final Answer: \\boxed{7}")  # not opened twice

@@ -111,7 +111,7 @@ class BudgetForcing(Strategy):
         engine, meter = ctx.engine, ctx.meter
         prompt_ids = [engine.token_ids(p.prompt, p.sampling.add_special_tokens)
                       for p in problems]
-        openers = [[] if _ends_with(ids, p.think.start_ids) else list(p.think.start_ids)
+        openers = [[] if _opened(p, ids) else list(p.think.start_ids)
                    for p, ids in zip(problems, prompt_ids, strict=True)]
         closing = [list(p.think.end_ids) + self._ids(engine, self.answer_cue, p)
                    for p in problems]
@@ -292,8 +292,12 @@ class BudgetForcing(Strategy):
         return records
 
 
-def _ends_with(ids: Sequence[int], tail: Sequence[int]) -> bool:
-    return bool(tail) and list(ids[-len(tail):]) == list(tail)
+def _opened(problem: Problem, prompt_ids: Sequence[int]) -> bool:
+    """Whether the prompt already opens the thinking (R1's template ends with "<think>\n"),
+    so the strategy does not open it again."""
+    tail = problem.think.start_ids
+    return (problem.prompt.rstrip().endswith(problem.think.start)
+            or (bool(tail) and list(prompt_ids[-len(tail):]) == list(tail)))
 
 
 def _stop_token(think: ThinkFormat, engine) -> int | None:
