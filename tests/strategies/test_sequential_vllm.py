@@ -7,6 +7,8 @@ all happen within a few dozen tokens.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from lm_eval.api.instance import Instance
 
@@ -90,3 +92,36 @@ def test_an_unclosed_thinking_yields_no_answer(lm, thinking_model):
     for sample in unclosed:
         assert sample.answer is None and sample.answer_rule == UNCLOSED
         assert sample.thinking_tokens == sample.completion_tokens and sample.answer_tokens == 0
+
+
+@pytest.mark.parametrize("strategy", [
+    {"strategy": "budget_forcing", "n": 2, "max_thinking_tokens": 12, "num_ignore": 1,
+     "max_answer_tokens": 8},
+    {"strategy": "revisions", "n": 1, "revisions": 2},
+])
+def test_sequential_strategies_run_through_lm_eval_on_every_core_task(
+        lm, thinking_model, data_dir, tmp_path, monkeypatch, strategy):
+    from tts_eval.harness.evaluate import evaluate
+    from tts_eval.harness.model import TTSVLLM
+
+    monkeypatch.setenv("TTS_EVAL_DATA_DIR", str(data_dir))
+    args = {"pretrained": str(thinking_model), "think": "qwen3", "max_gen_toks": 12,
+            "temperature": 1.0, **strategy}
+    results = evaluate(TTSVLLM(engine=lm.engine, **args), args, ["tts_core"], tmp_path,
+                       limit=1)
+    tasks = ("math500_tts", "aime24_tts", "aime25_tts", "gpqa_diamond_tts")
+    for task in tasks:
+        metrics = results["results"][task]
+        assert 0.0 <= metrics["acc,none"] <= 1.0
+        # budget forcing opens the thinking itself; the tiny model never writes <think>
+        opened = strategy["strategy"] == "budget_forcing"
+        assert (metrics["thinking_tokens,none"] > 0) == opened
+    for samples_file in tmp_path.rglob("samples_*.jsonl"):
+        for line in samples_file.read_text().splitlines():
+            record = parse_record(json.loads(line)["resps"][0][0])
+            assert record.strategy == strategy["strategy"]
+            if strategy["strategy"] == "revisions":
+                assert [s.attempt for s in record.samples] == [0, 1]
+            else:
+                assert all(r["thinking"] <= 12 for s in record.samples for r in s.rounds
+                           if r["phase"] == "thinking")
