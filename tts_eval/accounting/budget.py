@@ -119,6 +119,14 @@ class Pricer:
         flops = sequence_flops(self.spec, prompt_tokens, 0).prefill
         return Cost(prompt_tokens=prompt_tokens, generator_flops=flops)
 
+    def insert(self, context: int, tokens: int) -> Cost:
+        """``tokens`` a strategy writes into a sequence of ``context`` tokens ("Wait", an
+        answer cue, a revision prompt): read by the model like a prompt, at their place."""
+        if tokens <= 0:
+            return Cost()
+        flops = sequence_flops(self.spec, context, tokens).decode
+        return Cost(prompt_tokens=tokens, generator_flops=flops)
+
     def sample(self, prompt_tokens: int, completion_tokens: int) -> Cost:
         """One sample's decode, its prompt already prefilled (naive adds the prefill)."""
         flops = sequence_flops(self.spec, prompt_tokens, completion_tokens)

@@ -138,7 +138,7 @@ class BudgetForcing(Strategy):
             start = len(prompt_ids[i]) + len(openers[i])
             thought = start + self.cap(problem)
             worst = (pricer.sample(start, self.cap(problem))
-                     + self._appended(pricer, thought, len(closing[i]))
+                     + pricer.insert(thought, len(closing[i]))
                      + pricer.sample(thought + len(closing[i]), self.max_answer_tokens))
             fixed = pricer.prefill(start)
             planned.append(min(self.n, ctx.meter.afford(i, worst, fixed=fixed)))
@@ -152,17 +152,8 @@ class BudgetForcing(Strategy):
                     "the caps. Nothing was generated.")
         return planned
 
-    @staticmethod
-    def _appended(pricer, context: int, tokens: int) -> Cost:
-        """Tokens the strategy appends: read by the model (prefill in context), not
-        generated."""
-        if tokens == 0:
-            return Cost()
-        return Cost(prompt_tokens=tokens,
-                    generator_flops=pricer.sample(context, tokens).generator_flops)
-
     def _charge_appended(self, ctx: Context, chain: Chain, context: int, tokens: int) -> None:
-        cost = self._appended(ctx.meter.pricer, context, tokens)
+        cost = ctx.meter.pricer.insert(context, tokens)
         ctx.meter.charge(chain.problem, cost)
         chain.cost = chain.cost + cost
 

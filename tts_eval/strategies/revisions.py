@@ -107,7 +107,8 @@ class Revisions(Strategy):
                 if attempt:
                     read = (len(context) - len(prompt_ids[chain.problem]) if chain.dropped[-1]
                             else len(cue))
-                cost = self._read(ctx, chain.problem, len(context) - read, read)
+                cost = ctx.meter.charge(chain.problem,
+                                        ctx.meter.pricer.insert(len(context) - read, read))
                 cost = cost + ctx.meter.charge_sample(chain.problem, len(context),
                                                       completion.completion_tokens)
                 chain.attempts.append(list(completion.token_ids))
@@ -132,16 +133,6 @@ class Revisions(Strategy):
             ids += attempt + cue
         return ids
 
-    @staticmethod
-    def _read(ctx: Context, problem: int, context: int, tokens: int) -> Cost:
-        """Tokens fed to the model rather than generated (the revision prompt), charged as
-        prompt tokens at their place in the context."""
-        if tokens <= 0:
-            return Cost()
-        cost = Cost(prompt_tokens=tokens,
-                    generator_flops=ctx.meter.pricer.sample(context, tokens).generator_flops)
-        return ctx.meter.charge(problem, cost)
-
     def _plan(self, problems, prompt_ids, cue, ctx: Context) -> list[int]:
         """Chains per problem: ``n``, or with a budget as many as fit at full length."""
         if not ctx.meter.budget.is_set:
@@ -155,8 +146,7 @@ class Revisions(Strategy):
             for attempt in range(self.revisions):
                 if attempt:  # the cue; or, if attempts may be dropped, a re-read of it all
                     read = len(cue) if fits else context + len(cue) - prompt
-                    worst = worst + Cost(prompt_tokens=read, generator_flops=pricer.sample(
-                        context + len(cue) - read, read).generator_flops)
+                    worst = worst + pricer.insert(context + len(cue) - read, read)
                     context += len(cue)
                 worst = worst + pricer.sample(context, length)
                 context += length
