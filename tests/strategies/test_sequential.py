@@ -297,3 +297,17 @@ def test_a_prompt_that_opens_the_thinking_is_not_opened_again():
         [problem("Q: 3+4? <\n")], engine)
     text = record.samples[0].text
     assert START not in text and text.endswith(">Final Answer: \\boxed{7}")  # not opened twice
+
+
+def test_a_tasks_revision_prompt_is_used_unless_the_user_gives_one():
+    from dataclasses import replace
+
+    task_problem = replace(problem(think=None), revision_prompt="\nAgain:\n")
+    engine = ReviserEngine(["1", "7"])
+    (record,) = get_strategy("revisions", n=1, revisions=2).solve([task_problem], engine)
+    assert engine.decode(engine.prompts[-1]).endswith("\\boxed{1}\nAgain:\n")
+    assert record.params["revision_prompt"] == "\nAgain:\n"
+    engine = ReviserEngine(["1", "7"])
+    get_strategy("revisions", n=1, revisions=2, revision_prompt="\nMine:\n").solve(
+        [task_problem], engine)
+    assert engine.decode(engine.prompts[-1]).endswith("\nMine:\n")

@@ -197,7 +197,8 @@ class TTSVLLM(TemplateLM):
             # text of an option (not its letter) choose that option.
             options = options_in_prompt(context) if spec.answer_kind == "choice" else None
             problems.append(Problem(context, sampling, spec.answer_kind,
-                                    tuple(options) if options else None, self.think))
+                                    tuple(options) if options else None, self.think,
+                                    spec.revision_prompt))
             wants_record.append(spec.want_record)
         self._warn_if_identical_samples(problems)
         warm_up()  # grading workers start while the engine loads; voting needs them later

@@ -2,9 +2,10 @@
 
 Precedence: what the request says (the task's ``generation_kwargs`` and the user's
 ``--gen_kwargs``) overrides the sampling defaults given in ``--model_args``. Our own
-tasks set no sampling keys, so model_args decide there. Two keys are ours, not
+tasks set no sampling keys, so model_args decide there. Three keys are ours, not
 vLLM's, and are removed before sampling: ``tts_record`` (return a JSON TTS record
-instead of text) and ``tts_answer_kind`` (how to read answers: math/integer/choice).
+instead of text), ``tts_answer_kind`` (how to read answers: math/integer/choice) and
+``tts_revision_prompt`` (the task's own text between attempts for ``strategy=revisions``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class RequestSpec:
     sampling: SamplingSpec
     want_record: bool
     answer_kind: str
+    revision_prompt: str | None = None
 
 
 def request_seed(seed: int, prompt: str, gen_kwargs: dict[str, Any]) -> int:
@@ -60,6 +62,7 @@ def resolve_request(
     kwargs = dict(gen_kwargs)
     want_record = bool(kwargs.pop("tts_record", False))
     answer_kind = str(kwargs.pop("tts_answer_kind", default_answer_kind))
+    revision_prompt = kwargs.pop("tts_revision_prompt", None)
 
     until = kwargs.get("until") or []
     if isinstance(until, str):
@@ -94,4 +97,5 @@ def resolve_request(
         seed=request_seed(int(kwargs.get("seed", seed)), prompt, kwargs),
         extra=tuple(sorted(extra.items())),
     )
-    return RequestSpec(sampling=spec, want_record=want_record, answer_kind=answer_kind)
+    return RequestSpec(sampling=spec, want_record=want_record, answer_kind=answer_kind,
+                       revision_prompt=revision_prompt)

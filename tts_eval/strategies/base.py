@@ -37,6 +37,7 @@ class Problem:
     answer_kind: str = "math"
     options: tuple[str, ...] | None = None  # a multiple-choice problem's option texts, A first
     think: ThinkFormat | None = None  # a reasoning model's delimiters (ids filled in)
+    revision_prompt: str | None = None  # the task's text between attempts (revisions)
 
 
 @dataclass

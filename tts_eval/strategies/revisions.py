@@ -70,7 +70,7 @@ class Revisions(Strategy):
             raise ValueError(f"strategy 'revisions': select={select!r}; valid: "
                              f"{', '.join(SELECTS)}")
         self.revisions = revisions
-        self.revision_prompt = revision_prompt or DEFAULT_REVISION_PROMPT
+        self.revision_prompt = revision_prompt  # None: the task's, else the default
         self.select = select
         self.aggregate = aggregate
         self.uses_verifier = select in ("best", "weighted_majority")
@@ -78,22 +78,25 @@ class Revisions(Strategy):
     @property
     def params(self) -> dict[str, Any]:
         return {**super().params, "revisions": self.revisions, "select": self.select,
-                "revision_prompt": self.revision_prompt,
                 **({"aggregate": self.aggregate} if self.uses_verifier else {})}
+
+    def record_params(self, problem: Problem) -> dict[str, Any]:
+        return {**super().record_params(problem), "revision_prompt": self.prompt_for(problem)}
 
     def run(self, problems: Sequence[Problem], ctx: Context) -> list[TTSRecord]:
         engine = ctx.engine
         prompt_ids = [engine.token_ids(p.prompt, p.sampling.add_special_tokens)
                       for p in problems]
-        cue = list(engine.token_ids(self.revision_prompt, add_special_tokens=False))
-        counts = self._plan(problems, prompt_ids, cue, ctx)
+        cues = [list(engine.token_ids(self.prompt_for(p), add_special_tokens=False))
+                for p in problems]
+        counts = self._plan(problems, prompt_ids, cues, ctx)
         chains = [RevisionChain(i, j) for i, k in enumerate(counts) for j in range(k)]
         for i, ids in enumerate(prompt_ids):
             ctx.meter.charge_prefill(i, len(ids))
         room = getattr(engine, "max_model_len", None)
         for attempt in range(self.revisions):
-            contexts = [self._context(prompt_ids[c.problem], c, cue, problems[c.problem],
-                                      room) for c in chains]
+            contexts = [self._context(prompt_ids[c.problem], c, cues[c.problem],
+                                      problems[c.problem], room) for c in chains]
             specs = [replace(problems[c.problem].sampling, n=1, add_special_tokens=False,
                              seed=derive_seed(problems[c.problem].sampling.seed,
                                               f"revisions:{c.index}:{attempt}"))
@@ -106,7 +109,7 @@ class Revisions(Strategy):
                 read = 0
                 if attempt:
                     read = (len(context) - len(prompt_ids[chain.problem]) if chain.dropped[-1]
-                            else len(cue))
+                            else len(cues[chain.problem]))
                 cost = ctx.meter.charge(chain.problem,
                                         ctx.meter.pricer.insert(len(context) - read, read))
                 cost = cost + ctx.meter.charge_sample(chain.problem, len(context),
@@ -133,13 +136,19 @@ class Revisions(Strategy):
             ids += attempt + cue
         return ids
 
-    def _plan(self, problems, prompt_ids, cue, ctx: Context) -> list[int]:
+    def prompt_for(self, problem: Problem) -> str:
+        """The text between attempts: ``revision_prompt`` when given, else the task's own
+        (``tts_revision_prompt`` in its generation_kwargs), else the default."""
+        return self.revision_prompt or problem.revision_prompt or DEFAULT_REVISION_PROMPT
+
+    def _plan(self, problems, prompt_ids, cues, ctx: Context) -> list[int]:
         """Chains per problem: ``n``, or with a budget as many as fit at full length."""
         if not ctx.meter.budget.is_set:
             return [self.n] * len(problems)
         pricer, planned = ctx.meter.pricer, []
         room = getattr(ctx.engine, "max_model_len", None)
         for i, problem in enumerate(problems):
+            cue = cues[i]
             length, prompt = problem.sampling.max_tokens, len(prompt_ids[i])
             fits = room is None or prompt + self.revisions * (length + len(cue)) <= room
             worst, context = Cost(), prompt
