@@ -17,14 +17,15 @@ from pathlib import Path
 __all__ = ["MODEL_NAMES", "MODELS_DIR", "model_path"]
 
 #: Names of the shipped toy models, smallest generator first, then the PRM.
-MODEL_NAMES: tuple[str, ...] = ("small", "medium", "large", "prm")
+MODEL_NAMES: tuple[str, ...] = ("small", "medium", "large", "prm", "thinker")
 
 #: Where ``python -m tts_eval.toy.train --out tts_eval/toy/models`` writes the weights.
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 
 
 def model_path(name: str) -> Path:
-    """Directory of the installed toy model ``name`` (``small``, ``medium``, ``large``, ``prm``).
+    """Directory of the installed toy model ``name`` (``small``, ``medium``, ``large``, ``prm``,
+    ``thinker``: the reasoning model).
 
     Raises ValueError for an unknown name and FileNotFoundError when the weights are missing
     (e.g. a source checkout without them), saying how to rebuild them.

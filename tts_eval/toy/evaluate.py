@@ -7,6 +7,7 @@ never share a process with training.
 
     python -m tts_eval.toy.evaluate generate --model DIR [--samples-out F] [--prm-data-out F]
     python -m tts_eval.toy.evaluate prm --model PRM_DIR --samples F [F ...]
+    python -m tts_eval.toy.evaluate think --model THINKER_DIR
 """
 
 from __future__ import annotations
@@ -250,6 +251,12 @@ def _cmd_prm(args: argparse.Namespace) -> dict:
     return result
 
 
+def _cmd_think(args: argparse.Namespace) -> dict:
+    from .sequential import thinker_metrics
+
+    return thinker_metrics(make_engine(args.model, seed=args.seed), args.per_level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tts_eval.toy.evaluate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -273,8 +280,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--per-level", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json-out")
+    t = sub.add_parser("think", help="budget forcing, num_ignore and revisions of the thinker")
+    t.add_argument("--model", required=True)
+    t.add_argument("--per-level", type=int, default=20)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--json-out")
     args = ap.parse_args(argv)
-    result = _cmd_generate(args) if args.cmd == "generate" else _cmd_prm(args)
+    commands = {"generate": _cmd_generate, "prm": _cmd_prm, "think": _cmd_think}
+    result = commands[args.cmd](args)
     text = json.dumps(result, indent=2)
     if args.json_out:
         Path(args.json_out).write_text(text + "\n", encoding="utf-8")

@@ -35,11 +35,12 @@ _EXTRA_TEXT = (
 )
 
 
-def template_words() -> list[str]:
-    """Every word the problem templates can produce, sorted (the order fixes merge ranks)."""
+def template_words(extra_words: str = "") -> list[str]:
+    """Every word the problem templates can produce (and ``extra_words``), sorted (the order
+    fixes merge ranks)."""
     text = " ".join(
         [*NAMES_HE, *NAMES_SHE, *ITEMS, *(p for ps in PHRASES.values() for p in ps),
-         PROMPT_TEMPLATE, _EXTRA_TEXT]
+         PROMPT_TEMPLATE, _EXTRA_TEXT, extra_words]
     )
     return sorted(set(re.findall(r"[A-Za-z]+", text)))
 
@@ -88,16 +89,29 @@ def _learn_merges(words: list[list[str]]) -> list[tuple[str, str]]:
                 i += 1
 
 
-def build_tokenizer() -> Any:
-    """Build the toy tokenizer as a ``transformers.PreTrainedTokenizerFast``."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+def build_tokenizer(extra_words: str = "", added_tokens: tuple[str, ...] = ()) -> Any:
+    """Build the toy tokenizer as a ``transformers.PreTrainedTokenizerFast``.
+
+    The thinker's tokenizer adds its words (``extra_words``, which changes the merges, so it
+    is a tokenizer of its own) and its thinking delimiters as added, non-special tokens:
+    decoding keeps them, as Qwen3's ``<think>`` is kept.
+    """
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+    )
     from transformers import PreTrainedTokenizerFast
 
     table = _byte_map()
     vocab: dict[str, int] = {}
     for b in range(256):
         vocab[table[b]] = len(vocab)
-    words = [[table[b] for b in (pre + w).encode("utf-8")] for w in template_words()
+    words = [[table[b] for b in (pre + w).encode("utf-8")] for w in template_words(extra_words)
              for pre in (" ", "")]
     merges = _learn_merges(words)
     for a, b in merges:
@@ -110,6 +124,8 @@ def build_tokenizer() -> Any:
     ])
     tok.decoder = decoders.ByteLevel()
     tok.add_special_tokens(list(SPECIAL_TOKENS))
+    if added_tokens:
+        tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in added_tokens])
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         eos_token=EOS_TOKEN,

@@ -7,9 +7,13 @@ Why these choices:
 - Generators ~4x apart in parameters (~0.3M, ~1.1M, ~4.3M), trained on one data stream for
   3000, 3600 and 4000 batches. Learning here is step-limited (digit arithmetic "clicks" after
   ~1000-2000 steps whatever the width), so every model gets well past that; the budget is ~4
-  and ~14 one-thread CPU minutes, and ~25 minutes on two threads for the largest. At this
-  budget the largest is *not* more accurate than the medium one (pass@1 30% vs 33%): it is
-  undertrained for its width, see its TRAINING.json.
+  and ~14 one-thread CPU minutes, and ~25 minutes on two threads for the largest. The largest
+  trains at half the others' learning rate (2e-3): at 4e-3 it ended *less* accurate than the
+  medium one (pass@1 30% vs 33%), a width that the larger step size did not suit; at 2e-3 the
+  family is monotone in size (see each TRAINING.json).
+- The thinker (``toy.thinker``) has the medium generator's shape and schedule and learns to
+  think in ``<think>`` ... ``</think>``, re-check after "Wait" and revise a previous attempt;
+  its TRAINING.json holds what budget forcing and revisions buy on it.
 - Training solutions carry injected arithmetic slips (``P_ERROR`` per step, carried forward
   consistently) and the models are deliberately undertrained: sampled at temperature ~0.8 they
   are right often but not always, and their mistakes disagree with each other.
@@ -35,9 +39,9 @@ Why these choices:
   wrong answer line) so that right and wrong steps also come from the same problem: trained on
   generator samples alone (the earlier recipe, 400 steps at lr 1e-3) it mostly learnt "hard
   problem -> low score" and PRM best-of-16 stayed below majority voting. 500 steps at lr 2e-3,
-  batches of similar length (``PRM_BUCKET``): ~11 one-thread CPU minutes. Measured (see
-  prm/TRAINING.json): PRM-weighted voting beats majority voting on medium and large, and
-  within-problem step AUROC is 0.77-0.82, but the PRM still does not check a step's
+  batches of similar length (``PRM_BUCKET``): ~6 CPU minutes on two threads. Measured (see
+  prm/TRAINING.json): PRM-weighted voting beats majority voting on medium, and
+  within-problem step AUROC is 0.77-0.83, but the PRM still does not check a step's
   arithmetic: among a problem's samples, a right step and a step whose result slipped score
   alike (AUROC ~0.5). Pilots at 300-700 steps, lr 1e-3 to 4e-3, with or without per-digit
   auxiliary labels, or on contrast sets alone, stayed at or below 0.79 within-problem AUROC on
@@ -81,12 +85,14 @@ from .problems import (
     parse_step,
     split_steps,
 )
+from .thinker import thinker_target
 
 P_ERROR = 0.08  # per-step probability of a slip in the generator training solutions
 DIRECT_PHASE = 0.25  # the last quarter of training steps also see bare answers ...
 P_DIRECT = 0.4  # ... as this share of their word-problem targets (see the module docstring)
 STYLES = sorted(WORKED_STYLES)  # worked solutions take each style with equal probability
 VOCAB_SIZE = 512  # the tokenizer has 463 tokens; padded to a multiple of 64
+THINKER_VOCAB_SIZE = 576  # the thinker's has 513 (its words and delimiters)
 MAX_POSITIONS = 4096  # RoPE: no parameters; room for harnesses that ask for long contexts
 DRILL = 0  # batch kind: arithmetic drill (see ``drill_examples``)
 LEVEL_CYCLE = (1, 2, 3, DRILL, 4, 5, DRILL)  # kind of each batch, in turn
@@ -108,15 +114,23 @@ class Spec:
     lr: float
     warmup: int = 50
     weight_decay: float = 0.1
+    threads: int = 1  # torch threads it was trained with: the same count gives the same bits
 
 
 GENERATORS: dict[str, Spec] = {
     "small": Spec(hidden=64, heads=2, layers=4, steps=3000, lr=5e-3, weight_decay=1.0),
     "medium": Spec(hidden=128, heads=4, layers=4, steps=3600, lr=4e-3, weight_decay=1.0),
-    "large": Spec(hidden=256, heads=8, layers=4, steps=4000, lr=4e-3, weight_decay=1.0),
+    "large": Spec(hidden=256, heads=8, layers=4, steps=4000, lr=2e-3, weight_decay=1.0,
+                  threads=2),
 }
+# The reasoning model: medium's shape, trained on thinking traces (``toy.thinker``).
+THINKER = Spec(hidden=128, heads=4, layers=4, steps=3000, lr=4e-3, weight_decay=1.0)
+# A chat template that shows its thinking delimiters, so ``think=auto`` finds them.
+THINKER_CHAT_TEMPLATE = (
+    "{% for m in messages %}{% if m['role'] == 'user' %}Problem: {{ m['content'] }}\n"
+    "Solution:\n{% endif %}{% endfor %}{% if add_generation_prompt %}<think>\n{% endif %}")
 # Schedule only: the PRM takes the shape of the generator it starts from (PRM_INIT).
-PRM_SPEC = Spec(hidden=0, heads=0, layers=0, steps=500, lr=2e-3, warmup=20)
+PRM_SPEC = Spec(hidden=0, heads=0, layers=0, steps=500, lr=2e-3, warmup=20, threads=2)
 PRM_INIT = "medium"
 PRM_BATCH = 32
 PRM_CONTRAST_PER_LEVEL = 1000  # fresh training problems per level for contrast sets
@@ -128,7 +142,7 @@ def qwen2_config(spec: Spec, tokenizer: Any, **extra: Any) -> Any:
     from transformers import Qwen2Config
 
     return Qwen2Config(
-        vocab_size=VOCAB_SIZE,
+        vocab_size=VOCAB_SIZE if len(tokenizer) <= VOCAB_SIZE else THINKER_VOCAB_SIZE,
         hidden_size=spec.hidden,
         intermediate_size=4 * spec.hidden,
         num_hidden_layers=spec.layers,
@@ -171,12 +185,14 @@ def drill_examples(n: int, seed: int) -> list[tuple[str, str]]:
             for i in range(n)]
 
 
-def generator_data(seed: int, spec: Spec) -> tuple[list[list[tuple[str, str]]], str]:
+def generator_data(seed: int, spec: Spec, thinker: bool = False
+                   ) -> tuple[list[list[tuple[str, str]]], str]:
     """(prompt, target) pairs for every batch in training order, and their sha256.
 
     Word problems come with worked solutions in a random one of ``WORKED_STYLES``, carrying
     slips (``P_ERROR``); in the last ``DIRECT_PHASE`` of the steps a target is the bare answer
     line instead with probability ``P_DIRECT``. Drills are exact. Slips have their own stream.
+    The ``thinker``'s targets are thinking traces instead (``toy.thinker``).
     """
     need: dict[int, int] = {}
     for t in range(spec.steps):
@@ -203,6 +219,9 @@ def generator_data(seed: int, spec: Spec) -> tuple[list[list[tuple[str, str]]], 
                 batch.append(next(drills))
                 continue
             p = next(streams[lv])
+            if thinker:
+                batch.append((format_prompt(p), thinker_target(p, noise)))
+                continue
             worked = noisy_solution(p, noise, P_ERROR, style.choice(STYLES))
             direct = t >= direct_from and style.random() < P_DIRECT
             batch.append((format_prompt(p), worked.rsplit("\n", 1)[-1] if direct else worked))
@@ -271,13 +290,14 @@ def _seed_all(seed: int, threads: int = 1) -> None:
 
 
 def train_generator(name: str, spec: Spec, seed: int, out_dir: Path, tokenizer: Any,
-                    threads: int = 1) -> dict:
+                    threads: int | None = None) -> dict:
     """Train one generator and save it (bf16) with its tokenizer; returns TRAINING info."""
     import torch
     from transformers import Qwen2ForCausalLM
 
+    threads = threads or spec.threads
     _seed_all(seed, threads)
-    batches, data_hash = generator_data(seed, spec)
+    batches, data_hash = generator_data(seed, spec, thinker=name == "thinker")
     config = qwen2_config(spec, tokenizer)
     model = Qwen2ForCausalLM(config)
     model.train()
@@ -471,7 +491,7 @@ def _length_buckets(seqs: list[tuple[list[int], list[int]]], batch: int, window:
 
 
 def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[Path],
-              threads: int = 1) -> dict:
+              threads: int | None = None) -> dict:
     """Fine-tune the PRM from the ``PRM_INIT`` generator on exact step labels; save for vLLM."""
     import torch
     from safetensors.torch import save_file
@@ -479,6 +499,7 @@ def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[P
 
     g = GENERATORS[PRM_INIT]  # same shape as the generator it starts from
     spec = replace(PRM_SPEC, hidden=g.hidden, heads=g.heads, layers=g.layers)
+    threads = threads or spec.threads
     _seed_all(seed, threads)
     recs = prm_examples(seed, sample_files, contrast_per_level=PRM_CONTRAST_PER_LEVEL)
     need = spec.steps * PRM_BATCH
@@ -558,6 +579,43 @@ def train_prm(seed: int, out_dir: Path, tokenizer: Any, sample_files: Sequence[P
     }
 
 
+def train_thinker(seed: int, out_dir: Path, threads: int | None = None) -> dict:
+    """Train the toy reasoning model on thinking traces, with its own tokenizer (the
+    thinker's words and ``<think>``/``</think>``) and a chat template that shows them."""
+    from .thinker import (
+        ANSWER_CUE,
+        P_CUT,
+        P_RESUME,
+        P_REVISION,
+        P_SELF_WAIT,
+        P_SLIP,
+        P_STOP,
+        REVISION_PROMPT,
+        THINK_END,
+        THINK_START,
+        WORDS,
+    )
+    from .tokenizer import build_tokenizer
+
+    tokenizer = build_tokenizer(WORDS, (THINK_START, THINK_END))
+    tokenizer.chat_template = THINKER_CHAT_TEMPLATE
+    info = train_generator("thinker", THINKER, seed, out_dir, tokenizer, threads)
+    info["kind"] = "reasoning generator"
+    info["data"] = {
+        **{k: v for k, v in info["data"].items() if k not in ("direct_answers",
+                                                              "worked_styles")},
+        "targets": "thinking traces (tts_eval.toy.thinker): "
+                   f"{THINK_START} steps {THINK_END}{ANSWER_CUE} \\boxed{{answer}}",
+        "p_slip_first_pass": P_SLIP, "p_error_per_step": 0.0,
+        "p_stop_early": P_STOP, "p_resume_after_wait": P_RESUME,
+        "p_self_wait": P_SELF_WAIT, "p_cut": P_CUT, "p_revision": P_REVISION,
+        "revision_prompt": REVISION_PROMPT,
+        "after Wait and in revisions": "exact steps",
+    }
+    info["think"] = {"start": THINK_START, "end": THINK_END, "answer_cue": ANSWER_CUE}
+    return info
+
+
 def _run_eval(args: list[str]) -> dict:
     """Run ``tts_eval.toy.evaluate`` in a subprocess (vLLM spawns workers; keep them apart)."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
@@ -581,12 +639,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, type=Path, help="e.g. tts_eval/toy/models")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--only", nargs="+", choices=[*GENERATORS, "prm"],
+    ap.add_argument("--only", nargs="+", choices=[*GENERATORS, "prm", "thinker"],
                     help="train only these models (the PRM needs the generators in --out)")
     ap.add_argument("--work", type=Path, help="scratch dir for samples (default: a temp dir)")
     ap.add_argument("--eval-per-level", type=int, default=100)
-    ap.add_argument("--threads", type=int, default=1,
-                    help="torch threads (the same seed and thread count give the same weights)")
+    ap.add_argument("--threads", type=int,
+                    help="torch threads for every model (default: each model's own, as its "
+                         "TRAINING.json records; the same seed and count give the same weights)")
     ap.add_argument("--no-eval", action="store_true", help="skip the vLLM measurements")
     args = ap.parse_args(argv)
     if args.seed == EVAL_SEED:
@@ -596,7 +655,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tokenizer = build_tokenizer()
     work = args.work or Path(tempfile.mkdtemp(prefix="tts-eval-toy-"))
     work.mkdir(parents=True, exist_ok=True)
-    chosen = args.only or [*GENERATORS, "prm"]
+    chosen = args.only or [*GENERATORS, "prm", "thinker"]
     t_all = time.time()
     for name in [n for n in GENERATORS if n in chosen]:
         info = train_generator(name, GENERATORS[name], args.seed, args.out, tokenizer,
@@ -634,6 +693,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             info["eval"] = _run_eval(["prm", "--model", str(args.out / "prm"), "--samples",
                                       *evals, "--seed", str(args.seed)])
             _write_info(args.out / "prm", info)
+    if "thinker" in chosen:
+        info = train_thinker(args.seed, args.out, args.threads)
+        _write_info(args.out / "thinker", info)
+        if not args.no_eval:  # what budget forcing and revisions buy on it
+            info["eval"] = _run_eval(["think", "--model", str(args.out / "thinker"),
+                                      "--seed", str(args.seed)])
+            _write_info(args.out / "thinker", info)
     print(f"done in {time.time() - t_all:.0f}s; work dir {work}", flush=True)
     return 0
 
