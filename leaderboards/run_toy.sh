@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce leaderboards/toy/: every strategy on the toy world through the stock lm_eval CLI,
 # then the tables. Usage (from the checkout, after scripts/setup.sh):
-#   bash leaderboards/run_toy.sh              # the runs (about 20 min on 2 cores) and the tables
+#   bash leaderboards/run_toy.sh              # the runs (about 25 min on 2 cores) and the tables
 #   bash leaderboards/run_toy.sh NAME...      # only these runs again (e.g. medium-dvts8), and the tables
 #   bash leaderboards/run_toy.sh --tables [DIR]  # only the tables, from the stored runs
 #                                                # (seconds; into DIR instead of leaderboards/toy)
@@ -41,6 +41,10 @@ if [[ "${1:-}" != "--tables" ]]; then
   run medium-dvts8 medium strategy=dvts n=8 beam_width=2 verifier=toy-prm
   run medium-rebase8 medium strategy=rebase n=8 verifier=toy-prm
   run medium-majority-budget medium strategy=majority budget_tokens=1500
+  run thinker-majority4 thinker strategy=majority n=4
+  run thinker-budget_forcing4 thinker strategy=budget_forcing n=4 max_thinking_tokens=48 \
+    num_ignore=1 max_answer_tokens=16
+  run thinker-revisions4 thinker strategy=revisions n=1 revisions=4
 fi
 OUT=leaderboards/toy
 [[ "${1:-}" == "--tables" && -n "${2:-}" ]] && OUT=$2

@@ -242,7 +242,8 @@ def strategy_label(entry: dict[str, Any]) -> str:
     budget = entry["strategy"].get("budget_tokens") or entry["strategy"].get("budget_flops")
     # with a budget, n is only a cap: the budget is what sets the compute
     extras = [f"n={args['n']}"] if args.get("n") not in (None, 1) and not budget else []
-    extras += [f"{k}={args[k]}" for k in ("beam_width", "lookahead") if args.get(k)]
+    extras += [f"{k}={args[k]}" for k in ("beam_width", "lookahead", "revisions",
+                                          "max_thinking_tokens", "num_ignore") if args.get(k)]
     if budget:
         unit = "tokens" if entry["strategy"].get("budget_tokens") else "FLOPs"
         extras.append(f"budget={budget:g} {unit}")
