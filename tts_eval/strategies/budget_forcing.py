@@ -113,9 +113,9 @@ class BudgetForcing(Strategy):
                       for p in problems]
         openers = [[] if _opened(p, ids) else list(p.think.start_ids)
                    for p, ids in zip(problems, prompt_ids, strict=True)]
-        closing = [list(p.think.end_ids) + self._ids(engine, self.answer_cue, p)
-                   for p in problems]
-        wait = [self._ids(engine, self.ignore_str, p) for p in problems]
+        cue, ignore = _ids(engine, self.answer_cue), _ids(engine, self.ignore_str)
+        closing = [list(p.think.end_ids) + cue for p in problems]
+        wait = [ignore for _ in problems]
         chains_per_problem = self._plan(problems, prompt_ids, openers, closing, ctx)
         chains: list[Chain] = []
         for i, count in enumerate(chains_per_problem):
@@ -124,10 +124,6 @@ class BudgetForcing(Strategy):
         self._think(problems, prompt_ids, chains, wait, closing, ctx)
         self._answer(problems, prompt_ids, chains, ctx)
         return self._records(problems, prompt_ids, chains, chains_per_problem, ctx)
-
-    @staticmethod
-    def _ids(engine, text: str, problem: Problem) -> list[int]:
-        return list(engine.token_ids(text, add_special_tokens=False)) if text else []
 
     def _plan(self, problems, prompt_ids, openers, closing, ctx: Context) -> list[int]:
         """Chains per problem: ``n``, or with a budget as many as fit at their caps."""
@@ -289,6 +285,10 @@ def _opened(problem: Problem, prompt_ids: Sequence[int]) -> bool:
     tail = problem.think.start_ids
     return (problem.prompt.rstrip().endswith(problem.think.start)
             or (bool(tail) and list(prompt_ids[-len(tail):]) == list(tail)))
+
+
+def _ids(engine, text: str) -> list[int]:
+    return list(engine.token_ids(text, add_special_tokens=False)) if text else []
 
 
 def _stop_token(think: ThinkFormat, engine) -> int | None:
