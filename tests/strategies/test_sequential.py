@@ -234,7 +234,7 @@ class ReviserEngine(CharEngine):
             self.prompts.append(list(prompt))
             k = self.decode(prompt).count(CUE)
             text = f"try {k}: \\boxed{{{self.answers[min(k, len(self.answers) - 1)]}}}"
-            ids = tuple(ord(c) for c in text[: spec.max_tokens])
+            ids = tuple(ord(c) for c in text[: spec.max_tokens]) + (ord(EOS),)  # as vLLM: EOS kept
             out.append(Generation(len(prompt), 0, [Completion(self.decode(ids), len(ids),
                                                               "stop", token_ids=ids)]))
         return out
@@ -311,3 +311,36 @@ def test_a_tasks_revision_prompt_is_used_unless_the_user_gives_one():
     get_strategy("revisions", n=1, revisions=2, revision_prompt="\nMine:\n").solve(
         [task_problem], engine)
     assert engine.decode(engine.prompts[-1]).endswith("\nMine:\n")
+
+
+class EndingEngine(ReviserEngine):
+    """Ends attempt k as vLLM reports it: the ids keep what ended it (EOS, or the tokens of a
+    stop string) while the text drops it."""
+
+    def __init__(self, ends):
+        super().__init__(["1", "7", "7"])
+        self.ends = ends
+
+    def generate(self, prompts, specs):
+        out = super().generate(prompts, specs)
+        for generation in out:
+            (c,) = generation.completions
+            k = len(self.calls) - 1
+            end = self.ends[k % len(self.ends)]
+            ids = c.token_ids[:-1] + tuple(ord(ch) for ch in end)
+            generation.completions[0] = Completion(
+                c.text, len(ids), "stop", token_ids=ids,
+                stop_reason=None if end == EOS else end)
+        return out
+
+
+@pytest.mark.parametrize("ends", [[EOS], ["\nQ:"]])
+def test_revisions_feed_back_what_the_model_wrote_not_what_ended_it(ends):
+    engine = EndingEngine(ends)
+    (record,) = get_strategy("revisions", n=1, revisions=3).solve(
+        [problem("Q: 3+4?\n", think=None)], engine)
+    third = engine.prompts[-1]
+    assert ord(EOS) not in third
+    assert engine.decode(third) == ("Q: 3+4?\n" + "try 0: \\boxed{1}" + CUE
+                                    + "try 1: \\boxed{7}" + CUE)
+    assert [s.answer for s in record.samples] == ["1", "7", "7"]

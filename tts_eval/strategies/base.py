@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -18,7 +18,12 @@ from tts_eval.accounting import Budget, BudgetError, Cost, Meter, Pricer
 from tts_eval.engines import Completion, Engine, SamplingSpec, ScoredSteps
 from tts_eval.grading import extract_answer, read_choices
 from tts_eval.records import ModelRecord, SampleRecord, TTSRecord
-from tts_eval.strategies.thinking import ThinkFormat, Thought, split_thought
+from tts_eval.strategies.thinking import (
+    ThinkFormat,
+    Thought,
+    shortest_prefix_with,
+    split_thought,
+)
 from tts_eval.verifiers import Verifier
 
 # With a budget, samples come in rounds: each round draws as many samples as fit in the
@@ -100,6 +105,21 @@ def sample_answers(problem: Problem, completions: Sequence[Completion],
                              thoughts)
     return SampleAnswers([extract_answer(t, problem.answer_kind) for t in texts],
                          [None] * len(texts), thoughts)
+
+
+def generated_ids(completion: Completion, decode: Callable[[Sequence[int]], str]) -> list[int]:
+    """The ids of what the model wrote, without what ended it: vLLM keeps the EOS or stop
+    token as the last id, and a stop string's tokens too, while the text drops them. A
+    strategy that feeds a completion back to the model (revisions) must drop them as well."""
+    ids = list(completion.token_ids)
+    if completion.finish_reason != "stop" or not ids:
+        return ids
+    if not isinstance(completion.stop_reason, str):
+        return ids[:-1]  # EOS, or a stop token
+    end = shortest_prefix_with(completion.stop_reason, ids, decode) - 1
+    while end > 0 and not completion.text.startswith(decode(ids[:end])):
+        end -= 1  # a stop string that began inside an earlier token
+    return ids[:end]
 
 
 def read_within_budget(

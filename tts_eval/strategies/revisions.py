@@ -27,6 +27,7 @@ from tts_eval.strategies.base import (
     ProblemDraws,
     Strategy,
     derive_seed,
+    generated_ids,
     sample_answers,
 )
 from tts_eval.strategies.sampling import cluster_by_kind
@@ -114,7 +115,7 @@ class Revisions(Strategy):
                                         ctx.meter.pricer.insert(len(context) - read, read))
                 cost = cost + ctx.meter.charge_sample(chain.problem, len(context),
                                                       completion.completion_tokens)
-                chain.attempts.append(list(completion.token_ids))
+                chain.attempts.append(generated_ids(completion, engine.decode))
                 chain.completions.append(completion)
                 chain.costs.append(cost)
         return self._records(problems, prompt_ids, chains, counts, ctx)
