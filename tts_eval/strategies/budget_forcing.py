@@ -34,10 +34,11 @@ from tts_eval.strategies.base import (
     ProblemDraws,
     Strategy,
     derive_seed,
+    generated_ids,
     sample_answers,
 )
 from tts_eval.strategies.sampling import cluster_by_kind
-from tts_eval.strategies.thinking import ThinkFormat, find_ids, shortest_prefix_with
+from tts_eval.strategies.thinking import ThinkFormat
 from tts_eval.strategies.voting import majority_choice
 
 MAX_ROUNDS = 64  # every round adds at least one token, so the cap ends a chain anyway
@@ -175,7 +176,7 @@ class BudgetForcing(Strategy):
                                                completion.completion_tokens)
                 chain.cost = chain.cost + cost
                 chain.generated += completion.completion_tokens
-                kept, ended = self._thought_of(problem.think, completion, engine)
+                kept, ended = self._thought_of(completion, engine)
                 chain.ids += kept
                 chain.thinking += len(kept)
                 goes_on = self._ignore(problem, chain, ended, wait[chain.problem])
@@ -208,20 +209,13 @@ class BudgetForcing(Strategy):
                        extra=tuple(extra.items()), add_special_tokens=False)
 
     @staticmethod
-    def _thought_of(think: ThinkFormat, completion: Completion, engine) -> tuple[list[int], str]:
+    def _thought_of(completion: Completion, engine) -> tuple[list[int], str]:
         """The round's thinking ids (without the end it tried to write) and why it ended:
         ``cap`` (its token allowance), ``end`` (the end delimiter) or ``eos``."""
-        ids = list(completion.token_ids)
         if completion.finish_reason == "length":
-            return ids, "cap"
-        if isinstance(completion.stop_reason, int):  # the end's token: the last id
-            return ids[:-1], "end"
-        if isinstance(completion.stop_reason, str):
-            at = find_ids(ids, think.end_ids)
-            if at < 0:
-                at = max(0, shortest_prefix_with(think.end, ids, engine.decode) - 1)
-            return ids[:at], "end"
-        return ids[:-1], "eos"  # the end-of-sequence id closes the output
+            return list(completion.token_ids), "cap"
+        ended = "eos" if completion.stop_reason is None else "end"
+        return generated_ids(completion, engine.decode), ended
 
     def _ignore(self, problem: Problem, chain: Chain, ended: str, wait: list[int]) -> bool:
         """Whether the chain's attempt to stop thinking is ignored (``wait`` is appended and
