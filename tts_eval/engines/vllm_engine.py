@@ -21,7 +21,7 @@ import dataclasses
 import difflib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -254,19 +254,61 @@ class VLLMEngine(VLLMModel):
     def generate(
         self, prompts: Sequence[Prompt], specs: Sequence[SamplingSpec]
     ) -> list[Generation]:
+        results: list[Generation | None] = [None] * len(prompts)
+        for index, generation in self.generate_each(prompts, specs):
+            results[index] = generation
+        return results  # type: ignore[return-value]  # every index arrives once
+
+    def generate_each(
+        self, prompts: Sequence[Prompt], specs: Sequence[SamplingSpec]
+    ) -> Iterator[tuple[int, Generation]]:
+        """Each prompt's Generation the moment vLLM finishes it, as (its index, it): the run
+        store keeps it then, and a crash later loses none of it. One engine loop for all
+        prompts, as ``LLM.generate`` runs it; requests still running when the caller stops
+        early (or raises) are aborted, so the engine is clean for the next call."""
         if len(prompts) != len(specs):
             raise ValueError(f"{len(prompts)} prompts but {len(specs)} sampling specs")
         if not prompts:
-            return []
+            return
         token_ids = [self.token_ids(p, s.add_special_tokens)
                      for p, s in zip(prompts, specs, strict=True)]
         llm = self.llm
         params = [self._sampling_params(s, len(t)) for s, t in zip(specs, token_ids, strict=True)]
-        outputs = llm.generate(  # progress bars when vLLM logs at INFO (``lm_eval`` runs)
-            [{"prompt_token_ids": t} for t in token_ids], params,
-            use_tqdm=logging.getLogger("vllm").isEnabledFor(logging.INFO),
-        )
-        return [_to_generation(o) for o in outputs]
+        request_ids = llm.enqueue([{"prompt_token_ids": t} for t in token_ids], params,
+                                  use_tqdm=False)
+        # enqueue returns vLLM's internal ids ("7-1a2b3c4d"); outputs carry the external "7"
+        internal = {_external_id(str(rid)): str(rid) for rid in request_ids}
+        pending = {external: i for i, external in enumerate(internal)}
+        engine = llm.llm_engine
+        progress = _progress(len(prompts))
+        try:
+            while pending and engine.has_unfinished_requests():
+                for output in engine.step():
+                    if output.finished and output.request_id in pending:
+                        progress.update(1)
+                        yield pending.pop(output.request_id), _to_generation(output)
+        finally:
+            progress.close()
+            if pending:
+                engine.abort_request([internal[e] for e in pending], internal=True)
+        if pending:
+            raise RuntimeError(f"vLLM stopped with {len(pending)} of {len(prompts)} requests "
+                               "unfinished")
+
+
+def _external_id(request_id: str) -> str:
+    """The id vLLM's outputs carry for a request ``enqueue`` returned as ``request_id``
+    (vLLM appends "-" and 8 random characters unless randomisation is turned off)."""
+    head, _, tail = request_id.rpartition("-")
+    return head if head and len(tail) == 8 else request_id
+
+
+def _progress(total: int):
+    """vLLM's own progress bar when vLLM logs at INFO (``lm_eval`` runs), else none."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="Processed prompts", dynamic_ncols=True,
+                disable=not logging.getLogger("vllm").isEnabledFor(logging.INFO))
 
 
 def _context_length(config: dict[str, Any]) -> int:

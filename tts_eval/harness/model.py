@@ -9,7 +9,8 @@ generative task, so gsm8k & co. can be scaled too).
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+import sys
+from dataclasses import asdict, replace
 from typing import Any
 
 from lm_eval.api.instance import Instance
@@ -20,6 +21,7 @@ from tts_eval.engines import Engine
 from tts_eval.grading import KINDS, options_in_prompt, warm_up
 from tts_eval.harness.model_args import VERIFIER_ENGINE_PREFIX, ModelArgs
 from tts_eval.harness.requests import SamplingDefaults, resolve_request
+from tts_eval.harness.storage import RunStorage, store_directory
 from tts_eval.strategies import (
     STRATEGIES,
     Problem,
@@ -54,6 +56,8 @@ class TTSVLLM(TemplateLM):
         budget = Budget(tokens=args.budget_tokens, flops=args.budget_flops)
         self.strategy = get_strategy(args.strategy, n=args.n, budget=budget,
                                      **_strategy_params(args, model_args))
+        directory = store_directory(args.store, sys.argv)
+        self.storage = RunStorage(directory) if directory is not None else None
         self.verifier = self._build_verifier(args, vllm_args)
         vllm_args = {k: v for k, v in vllm_args.items()
                      if not k.startswith(VERIFIER_ENGINE_PREFIX)}
@@ -72,6 +76,9 @@ class TTSVLLM(TemplateLM):
             given = sorted({**args.engine_args(), **vllm_args})
             raise ValueError(f"tts-vllm: engine arguments {given} given with a ready engine; "
                              "set them where the engine was built")
+        if self.storage is not None:
+            engine = self.storage.engine(engine, args.pretrained,
+                                         {**args.engine_args(), **vllm_args})
         self.engine = engine
         self.chat_template_applied = False
         think_format(args.think, None, args.think_start, args.think_end)  # a bad name fails now
@@ -121,8 +128,8 @@ class TTSVLLM(TemplateLM):
                              "(the reward model's HF id or local directory)")
         from tts_eval.engines.vllm_scorer import VLLMScorer
 
-        return make_verifier(args.verifier, model, VLLMScorer,
-                             **args.verifier_engine_args(vllm_args))
+        factory = VLLMScorer if self.storage is None else self.storage.scorer_factory(VLLMScorer)
+        return make_verifier(args.verifier, model, factory, **args.verifier_engine_args(vllm_args))
 
     @property
     def tokenizer(self):
@@ -202,7 +209,14 @@ class TTSVLLM(TemplateLM):
             wants_record.append(spec.want_record)
         self._warn_if_identical_samples(problems)
         warm_up()  # grading workers start while the engine loads; voting needs them later
+        if self.storage is not None:
+            tasks = sorted({r.task_name for r in requests if r.task_name})
+            self.storage.begin(self.pretrained, " ".join([",".join(tasks), self.strategy.name,
+                                         *(f"{k}={v}" for k, v in self.strategy.params.items())]),
+                               {k: v for k, v in asdict(self.args).items() if v is not None})
         records = self.strategy.solve(problems, self.engine, self.verifier)
+        if self.storage is not None:
+            self.storage.finish()
         responses = []
         for request, record, want_record in zip(requests, records, wants_record, strict=True):
             response = record.to_json() if want_record else record.answer

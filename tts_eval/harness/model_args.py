@@ -92,6 +92,10 @@ class ModelArgs:
                               "template); the answer is read after the end only")
     think_start: str | None = _arg(None, "custom start of thinking (with `think_end`)")
     think_end: str | None = _arg(None, "custom end of thinking (with `think_start`)")
+    store: str | None = _arg(None, "run store directory: every result is kept as it is "
+                             "generated, and the same command run again reuses it and "
+                             "generates only what is missing; `off`: no store",
+                             shown="`tts-store/` in `--output_path` when given, else off")
     revision: str | None = _arg(None, "model revision (branch, tag or commit)", group=ENGINE)
     tokenizer: str | None = _arg(None, "tokenizer id or directory, if not the model's",
                                  group=ENGINE)
