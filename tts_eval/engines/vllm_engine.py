@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from tts_eval.engines.base import Completion, Generation, Prompt, SamplingSpec
+from tts_eval.engines.model_files import ModelFiles
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +33,6 @@ log = logging.getLogger(__name__)
 # it. 32 (the smallest size the CPU kernels run well at) made toy beam search 3.9x and
 # best-of-16 1.4x faster (benchmarks/strategies.py). A user's block_size wins.
 CPU_BLOCK_SIZE = 32
-
-# Config keys that bound a model's context, as vLLM reads them.
-_CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length",
-                 "max_sequence_length", "model_max_length")
-
 
 def _on_cpu() -> bool:
     from vllm.platforms import current_platform
@@ -71,7 +64,7 @@ def unknown_engine_args(keys: Iterable[str], known: Iterable[str]) -> list[str]:
     return hints
 
 
-class VLLMModel:
+class VLLMModel(ModelFiles):
     """A ``vllm.LLM`` that starts on first use. Engine arguments pass straight through."""
 
     def __init__(
@@ -91,8 +84,7 @@ class VLLMModel:
         enable_prefix_caching: bool = True,
         **engine_kwargs: Any,
     ) -> None:
-        self.pretrained = pretrained
-        self.engine_args: dict[str, Any] = dict(
+        engine_args: dict[str, Any] = dict(
             model=pretrained,
             revision=revision,
             tokenizer=tokenizer,
@@ -107,62 +99,15 @@ class VLLMModel:
             **engine_kwargs,
         )
         if data_parallel_size > 1:
-            self.engine_args["data_parallel_size"] = data_parallel_size
+            engine_args["data_parallel_size"] = data_parallel_size
+        super().__init__(pretrained, engine_args)
         self._llm = None
-
-    # What loads without the engine -------------------------------------------------
-
-    @cached_property
-    def tokenizer(self):
-        """The tokenizer vLLM will use, loaded the way vLLM loads it."""
-        if self._llm is not None:
-            return self._llm.get_tokenizer()
-        from vllm.tokenizers import get_tokenizer
-
-        args = self.engine_args
-        options = {k: args[k] for k in ("tokenizer_mode",) if args.get(k) is not None}
-        return get_tokenizer(
-            args.get("tokenizer") or self.pretrained,
-            revision=args.get("tokenizer_revision") or args.get("revision"),
-            trust_remote_code=bool(args.get("trust_remote_code")),
-            **options,
-        )
-
-    @cached_property
-    def hf_config(self) -> dict[str, Any]:
-        """The model's config.json as a dict (from the directory, or the local HF cache)."""
-        config_file = Path(self.pretrained) / "config.json"
-        if config_file.is_file():
-            return json.loads(config_file.read_text())
-        from transformers import AutoConfig
-
-        config = AutoConfig.from_pretrained(
-            self.pretrained, revision=self.engine_args.get("revision"),
-            trust_remote_code=bool(self.engine_args.get("trust_remote_code")),
-        )
-        return config.to_dict()
-
-    @property
-    def model_config(self) -> dict[str, Any] | str:
-        """A local model directory (exact parameter count from its safetensors), else the
-        HF config, as a dict."""
-        if (Path(self.pretrained) / "config.json").is_file():
-            return self.pretrained
-        return self.hf_config
 
     @property
     def max_model_len(self) -> int:
         if self._llm is not None:
             return int(self._llm.llm_engine.model_config.max_model_len)
-        if self.engine_args.get("max_model_len"):
-            return int(self.engine_args["max_model_len"])
-        return _context_length(self.hf_config)
-
-    def token_ids(self, prompt: Prompt, add_special_tokens: bool = True) -> list[int]:
-        """The ids vLLM is sent for ``prompt`` (token-id prompts pass through unchanged)."""
-        if isinstance(prompt, str):
-            return self.tokenizer.encode(prompt, add_special_tokens=add_special_tokens)
-        return list(prompt)
+        return super().max_model_len
 
     # The engine ------------------------------------------------------------------
 
@@ -224,12 +169,6 @@ class VLLMModel:
 
 class VLLMEngine(VLLMModel):
     """Generation on a vLLM engine: every prompt of a batch in one ``generate`` call."""
-
-    def count_tokens(self, prompt: Prompt, add_special_tokens: bool = True) -> int:
-        return len(self.token_ids(prompt, add_special_tokens))
-
-    def decode(self, token_ids: Sequence[int]) -> str:
-        return self.tokenizer.decode(list(token_ids), skip_special_tokens=True)
 
     def _sampling_params(self, spec: SamplingSpec, prompt_len: int):
         from vllm import SamplingParams
@@ -309,18 +248,6 @@ def _progress(total: int):
 
     return tqdm(total=total, desc="Processed prompts", dynamic_ncols=True,
                 disable=not logging.getLogger("vllm").isEnabledFor(logging.INFO))
-
-
-def _context_length(config: dict[str, Any]) -> int:
-    """The longest context the config allows, read as vLLM reads it (smallest bound)."""
-    scopes = [config, config.get("text_config") or {}]
-    found = [int(scope[key]) for scope in scopes for key in _CONTEXT_KEYS
-             if isinstance(scope.get(key), int) and scope[key] > 0]
-    if not found:
-        raise ValueError(
-            "the model's config states no context length; set max_model_len in model_args"
-        )
-    return min(found)
 
 
 def _to_generation(output) -> Generation:

@@ -67,7 +67,9 @@ class TTSVLLM(TemplateLM):
         self.answer_kind = args.answer_kind
         self.seed = args.seed
         self.pretrained = args.pretrained
-        if engine is None:
+        if engine is None and args.base_url is not None:
+            engine = _server_engine(args, vllm_args)
+        elif engine is None:
             from tts_eval.engines.vllm_engine import VLLMEngine
 
             engine = VLLMEngine(args.pretrained, seed=args.seed, **args.engine_args(),
@@ -231,6 +233,26 @@ class TTSVLLM(TemplateLM):
                 "or --gen_kwargs set temperature=0. Override with --gen_kwargs temperature=0.8",
                 self.strategy.name, self.strategy.n,
             )
+
+
+# What a client of remote servers reads locally; the servers were started with the rest.
+_SERVER_READS = ("revision", "tokenizer", "tokenizer_mode", "tokenizer_revision",
+                 "trust_remote_code", "max_model_len")
+
+
+def _server_engine(args: ModelArgs, vllm_args: dict[str, Any]) -> Engine:
+    from tts_eval.engines.openai_server import ServerEngine, parse_base_urls
+
+    given = {**args.engine_args(), **vllm_args}
+    ignored = sorted(k for k in given if k not in _SERVER_READS)
+    if ignored:
+        raise ValueError(f"tts-vllm: {', '.join(ignored)} configure an in-process vLLM engine "
+                         f"and do nothing with base_url (the servers were started with their "
+                         "own); pass them to `vllm serve` instead, or drop base_url")
+    return ServerEngine(args.pretrained, parse_base_urls(args.base_url),
+                        served_model=args.served_model, max_concurrency=args.max_concurrency,
+                        request_timeout=args.request_timeout, max_retries=args.max_retries,
+                        **given)
 
 
 def _version(distribution: str) -> str | None:

@@ -96,6 +96,18 @@ class ModelArgs:
                              "generated, and the same command run again reuses it and "
                              "generates only what is missing; `off`: no store",
                              shown="`tts-store/` in `--output_path` when given, else off")
+    base_url: str | None = _arg(None, "OpenAI-compatible completion servers instead of an "
+                                "in-process engine: one URL or several (`,` or `;` between), "
+                                "e.g. `http://127.0.0.1:8000/v1`; `pretrained` is still read "
+                                "for its tokenizer and config; the key comes from "
+                                "`$OPENAI_API_KEY`")
+    served_model: str | None = _arg(None, "`base_url`: the model name the servers serve",
+                                    shown="the first one they list")
+    max_concurrency: int = _arg(64, "`base_url`: requests in flight at once, over all servers")
+    request_timeout: float = _arg(600.0, "`base_url`: seconds one request may take")
+    max_retries: int = _arg(6, "`base_url`: attempts after the first for a request that "
+                               "fails (connection, timeout, 5xx), on another server when "
+                               "there is one, with exponential backoff and jitter")
     revision: str | None = _arg(None, "model revision (branch, tag or commit)", group=ENGINE)
     tokenizer: str | None = _arg(None, "tokenizer id or directory, if not the model's",
                                  group=ENGINE)

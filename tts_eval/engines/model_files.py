@@ -1,0 +1,95 @@
+"""A model's tokenizer and config, loaded the way vLLM loads them, without an engine.
+
+Why apart from the engine: arguments, data and budgets are checked against them in seconds,
+before a 30-80 s engine start; and a client of remote servers needs exactly these locally
+(prompt token ids for the store and for continuations, the config for FLOPs) and no engine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from tts_eval.engines.base import Prompt
+
+# Config keys that bound a model's context, as vLLM reads them.
+_CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length",
+                 "max_sequence_length", "model_max_length")
+
+
+class ModelFiles:
+    """``pretrained`` (a local directory or hub id) read under ``engine_args`` (its
+    ``revision``, ``tokenizer``, ``tokenizer_mode``, ``trust_remote_code``, ``max_model_len``)."""
+
+    def __init__(self, pretrained: str, engine_args: dict[str, Any]) -> None:
+        self.pretrained = pretrained
+        self.engine_args = engine_args
+
+    @cached_property
+    def tokenizer(self):
+        """The tokenizer vLLM will use, loaded the way vLLM loads it."""
+        from vllm.tokenizers import get_tokenizer
+
+        args = self.engine_args
+        options = {k: args[k] for k in ("tokenizer_mode",) if args.get(k) is not None}
+        return get_tokenizer(
+            args.get("tokenizer") or self.pretrained,
+            revision=args.get("tokenizer_revision") or args.get("revision"),
+            trust_remote_code=bool(args.get("trust_remote_code")),
+            **options,
+        )
+
+    @cached_property
+    def hf_config(self) -> dict[str, Any]:
+        """The model's config.json as a dict (from the directory, or the local HF cache)."""
+        config_file = Path(self.pretrained) / "config.json"
+        if config_file.is_file():
+            return json.loads(config_file.read_text())
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(
+            self.pretrained, revision=self.engine_args.get("revision"),
+            trust_remote_code=bool(self.engine_args.get("trust_remote_code")),
+        )
+        return config.to_dict()
+
+    @property
+    def model_config(self) -> dict[str, Any] | str:
+        """A local model directory (exact parameter count from its safetensors), else the
+        HF config, as a dict."""
+        if (Path(self.pretrained) / "config.json").is_file():
+            return self.pretrained
+        return self.hf_config
+
+    @property
+    def max_model_len(self) -> int:
+        if self.engine_args.get("max_model_len"):
+            return int(self.engine_args["max_model_len"])
+        return _context_length(self.hf_config)
+
+    def token_ids(self, prompt: Prompt, add_special_tokens: bool = True) -> list[int]:
+        """The ids vLLM is sent for ``prompt`` (token-id prompts pass through unchanged)."""
+        if isinstance(prompt, str):
+            return self.tokenizer.encode(prompt, add_special_tokens=add_special_tokens)
+        return list(prompt)
+
+    def count_tokens(self, prompt: Prompt, add_special_tokens: bool = True) -> int:
+        return len(self.token_ids(prompt, add_special_tokens))
+
+    def decode(self, token_ids: Sequence[int]) -> str:
+        return self.tokenizer.decode(list(token_ids), skip_special_tokens=True)
+
+
+def _context_length(config: dict[str, Any]) -> int:
+    """The longest context the config allows, read as vLLM reads it (smallest bound)."""
+    scopes = [config, config.get("text_config") or {}]
+    found = [int(scope[key]) for scope in scopes for key in _CONTEXT_KEYS
+             if isinstance(scope.get(key), int) and scope[key] > 0]
+    if not found:
+        raise ValueError(
+            "the model's config states no context length; set max_model_len in model_args"
+        )
+    return min(found)
