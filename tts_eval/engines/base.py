@@ -13,7 +13,7 @@ template already rendered must not get them twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -86,6 +86,43 @@ class Engine(Protocol):
         """The model's HF config (a dict, or a local model directory for exact parameter
         counts from its safetensors), for FLOPs accounting."""
         ...
+
+
+def check_batch(prompts: Sequence[Prompt], specs: Sequence[SamplingSpec]) -> None:
+    if len(prompts) != len(specs):
+        raise ValueError(f"{len(prompts)} prompts but {len(specs)} sampling specs")
+
+
+def in_order(results: Iterable[tuple[int, Generation]], count: int) -> list[Generation]:
+    """The (index, Generation) pairs of a ``generate_each``, as ``generate`` returns them."""
+    ordered: list[Generation | None] = [None] * count
+    for index, generation in results:
+        ordered[index] = generation
+    return ordered  # type: ignore[return-value]  # every index arrives once
+
+
+class GeneratesEach:
+    """An engine whose own method is ``generate_each``; ``generate`` collects it."""
+
+    def generate_each(self, prompts: Sequence[Prompt],
+                      specs: Sequence[SamplingSpec]) -> Iterator[tuple[int, Generation]]:
+        raise NotImplementedError
+
+    def generate(self, prompts: Sequence[Prompt],
+                 specs: Sequence[SamplingSpec]) -> list[Generation]:
+        return in_order(self.generate_each(prompts, specs), len(prompts))
+
+
+def generate_each(engine: Engine, prompts: Sequence[Prompt],
+                  specs: Sequence[SamplingSpec]) -> Iterator[tuple[int, Generation]]:
+    """(index, Generation) as each request finishes, from an engine that can say so (its own
+    ``generate_each``: vLLM's step loop, a server's answers), else all at the end of one
+    ``generate`` call: the run store keeps each result the moment it exists."""
+    each = getattr(engine, "generate_each", None)
+    if each is not None:
+        yield from each(prompts, specs)
+    else:
+        yield from enumerate(engine.generate(prompts, specs))
 
 
 @dataclass(frozen=True)

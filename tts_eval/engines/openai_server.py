@@ -29,7 +29,14 @@ from typing import Any
 
 import httpx
 
-from tts_eval.engines.base import Completion, Generation, Prompt, SamplingSpec
+from tts_eval.engines.base import (
+    Completion,
+    GeneratesEach,
+    Generation,
+    Prompt,
+    SamplingSpec,
+    check_batch,
+)
 from tts_eval.engines.model_files import ModelFiles
 
 log = logging.getLogger(__name__)
@@ -61,7 +68,7 @@ class _Server:
     served: int = 0
 
 
-class ServerEngine(ModelFiles):
+class ServerEngine(GeneratesEach, ModelFiles):
     """The Engine protocol over one or more servers that serve ``pretrained`` (whose
     tokenizer and config are read locally, as ``ModelFiles``)."""
 
@@ -122,18 +129,10 @@ class ServerEngine(ModelFiles):
 
     # Generation ----------------------------------------------------------------
 
-    def generate(self, prompts: Sequence[Prompt],
-                 specs: Sequence[SamplingSpec]) -> list[Generation]:
-        results: list[Generation | None] = [None] * len(prompts)
-        for index, generation in self.generate_each(prompts, specs):
-            results[index] = generation
-        return results  # type: ignore[return-value]
-
     def generate_each(self, prompts: Sequence[Prompt],
                       specs: Sequence[SamplingSpec]) -> Iterator[tuple[int, Generation]]:
         """(index, Generation) as each request's answer arrives."""
-        if len(prompts) != len(specs):
-            raise ValueError(f"{len(prompts)} prompts but {len(specs)} sampling specs")
+        check_batch(prompts, specs)
         if not prompts:
             return
         token_ids = [self.token_ids(p, s.add_special_tokens)

@@ -21,7 +21,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from tts_eval.engines.base import Completion, Engine, Generation, Prompt, SamplingSpec, Scorer
+from tts_eval.engines.base import (
+    Completion,
+    Engine,
+    GeneratesEach,
+    Generation,
+    Prompt,
+    SamplingSpec,
+    Scorer,
+    check_batch,
+    generate_each,
+)
 from tts_eval.store import RunStore
 
 log = logging.getLogger(__name__)
@@ -31,17 +41,6 @@ def request_key(fingerprint: str, kind: str, payload: Any) -> str:
     text = json.dumps([fingerprint, kind, payload], separators=(",", ":"), sort_keys=True,
                       default=list)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def generate_each(engine: Engine, prompts: Sequence[Prompt],
-                  specs: Sequence[SamplingSpec]) -> Iterator[tuple[int, Generation]]:
-    """(index, Generation) as each request finishes when the engine can say so
-    (``generate_each``), else all at the end of one ``generate`` call."""
-    each = getattr(engine, "generate_each", None)
-    if each is not None:
-        yield from each(prompts, specs)
-    else:
-        yield from enumerate(engine.generate(prompts, specs))
 
 
 def _generation_json(generation: Generation) -> dict[str, Any]:
@@ -56,7 +55,7 @@ def _generation_from_json(body: dict[str, Any]) -> Generation:
                      for c in body["completions"]])
 
 
-class StoredEngine:
+class StoredEngine(GeneratesEach):
     """``engine`` behind ``store``: the Engine protocol, plus what the wrapped engine offers
     (its tokenizer, ``max_model_len``, ``close``) passed through."""
 
@@ -87,18 +86,10 @@ class StoredEngine:
         params = {k: v for k, v in asdict(spec).items() if k != "add_special_tokens"}
         return request_key(self.fingerprint, "generation", [list(ids), params])
 
-    def generate(self, prompts: Sequence[Prompt],
-                 specs: Sequence[SamplingSpec]) -> list[Generation]:
-        results: list[Generation | None] = [None] * len(prompts)
-        for index, generation in self.generate_each(prompts, specs):
-            results[index] = generation
-        return results  # type: ignore[return-value]
-
     def generate_each(self, prompts: Sequence[Prompt],
                       specs: Sequence[SamplingSpec]) -> Iterator[tuple[int, Generation]]:
         """Stored results first, then the engine's as they finish (each stored first)."""
-        if len(prompts) != len(specs):
-            raise ValueError(f"{len(prompts)} prompts but {len(specs)} sampling specs")
+        check_batch(prompts, specs)
         ids = [self.engine.token_ids(p, s.add_special_tokens)
                for p, s in zip(prompts, specs, strict=True)]
         keys = [self._key(i, s) for i, s in zip(ids, specs, strict=True)]

@@ -23,7 +23,14 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from tts_eval.engines.base import Completion, Generation, Prompt, SamplingSpec
+from tts_eval.engines.base import (
+    Completion,
+    GeneratesEach,
+    Generation,
+    Prompt,
+    SamplingSpec,
+    check_batch,
+)
 from tts_eval.engines.model_files import ModelFiles
 
 log = logging.getLogger(__name__)
@@ -167,7 +174,7 @@ class VLLMModel(ModelFiles):
             core.shutdown()
 
 
-class VLLMEngine(VLLMModel):
+class VLLMEngine(GeneratesEach, VLLMModel):
     """Generation on a vLLM engine: every prompt of a batch in one ``generate`` call."""
 
     def _sampling_params(self, spec: SamplingSpec, prompt_len: int):
@@ -190,14 +197,6 @@ class VLLMEngine(VLLMModel):
             **dict(spec.extra),
         )
 
-    def generate(
-        self, prompts: Sequence[Prompt], specs: Sequence[SamplingSpec]
-    ) -> list[Generation]:
-        results: list[Generation | None] = [None] * len(prompts)
-        for index, generation in self.generate_each(prompts, specs):
-            results[index] = generation
-        return results  # type: ignore[return-value]  # every index arrives once
-
     def generate_each(
         self, prompts: Sequence[Prompt], specs: Sequence[SamplingSpec]
     ) -> Iterator[tuple[int, Generation]]:
@@ -205,8 +204,7 @@ class VLLMEngine(VLLMModel):
         store keeps it then, and a crash later loses none of it. One engine loop for all
         prompts, as ``LLM.generate`` runs it; requests still running when the caller stops
         early (or raises) are aborted, so the engine is clean for the next call."""
-        if len(prompts) != len(specs):
-            raise ValueError(f"{len(prompts)} prompts but {len(specs)} sampling specs")
+        check_batch(prompts, specs)
         if not prompts:
             return
         token_ids = [self.token_ids(p, s.add_special_tokens)
