@@ -86,7 +86,7 @@ def main() -> None:
 
     if args.no_server:
         return
-    from tts_eval.dev.local_server import start_server
+    from tts_eval.engines.local_server import start_server
     from tts_eval.engines.openai_server import ServerEngine
 
     engine.close()

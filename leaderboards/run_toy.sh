@@ -17,7 +17,7 @@ wanted() { [[ "$ONLY" == "  " || "$ONLY" == *" $1 "* ]]; }
 run() {  # run NAME MODEL MODEL_ARGS...
   local name=$1 which=$2; shift 2
   wanted "$name" || return 0
-  local args="pretrained=$(model "$which"),enforce_eager=True,max_model_len=512,max_gen_toks=160,temperature=0.8,seed=0"
+  local args="pretrained=$(model "$which"),enforce_eager=True,max_model_len=512,max_gen_toks=160,temperature=0.8,seed=0,store=off"
   for extra in "$@"; do args="$args,$extra"; done
   rm -rf "$RUNS/$name"
   .venv/bin/lm_eval --model tts-vllm --tasks arith_tts --limit "$LIMIT" --model_args "$args" \

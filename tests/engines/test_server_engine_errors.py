@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tts_eval.dev.local_server import free_port
 from tts_eval.engines import SamplingSpec
+from tts_eval.engines.local_server import free_port
 from tts_eval.engines.openai_server import ServerEngine, ServerError, parse_base_urls
 from tts_eval.harness.model import TTSVLLM
 from tts_eval.toy import model_path

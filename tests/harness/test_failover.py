@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from cli_runs import lm_eval, outputs, stored
 
-from tts_eval.dev.local_server import start_server
+from tts_eval.engines.local_server import start_server
 from tts_eval.store import RunStore
 from tts_eval.toy import model_path
 
