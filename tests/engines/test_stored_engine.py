@@ -71,6 +71,16 @@ def test_stored_requests_are_not_generated_again(tmp_path):
     assert again.asked == []
 
 
+def test_identical_requests_in_a_batch_are_generated_once(tmp_path):
+    engine = CountingEngine()
+    spec = SamplingSpec(n=2, seed=5)
+    stored = StoredEngine(engine, RunStore(tmp_path), "fp")
+    first, second, other = stored.generate(["ab", "ab", "abc"], [spec, spec, spec])
+    assert first == second != other
+    assert len(engine.asked) == 2 and stored.generated == 2
+    assert RunStore(tmp_path).runs() == [] and RunStore(tmp_path).count() == 2
+
+
 def test_every_sampling_parameter_and_the_model_are_in_the_key(tmp_path):
     store = RunStore(tmp_path)
     engine = CountingEngine()

@@ -88,27 +88,34 @@ class StoredEngine(GeneratesEach):
 
     def generate_each(self, prompts: Sequence[Prompt],
                       specs: Sequence[SamplingSpec]) -> Iterator[tuple[int, Generation]]:
-        """Stored results first, then the engine's as they finish (each stored first)."""
+        """Stored results first, then the engine's as they finish (each stored first).
+        Identical requests in one batch (same ids, parameters and seed: the same samples)
+        are generated once."""
         check_batch(prompts, specs)
         ids = [self.engine.token_ids(p, s.add_special_tokens)
                for p, s in zip(prompts, specs, strict=True)]
         keys = [self._key(i, s) for i, s in zip(ids, specs, strict=True)]
         stored = self.store.get_many(keys)
-        missing = [i for i, key in enumerate(keys) if key not in stored]
-        self.reused += len(prompts) - len(missing)
-        self.store.count_reused(len(prompts) - len(missing))
+        reused = sum(key in stored for key in keys)
+        self.reused += reused
+        self.store.count_reused(reused)
+        waiting: dict[str, list[int]] = {}
         for index, key in enumerate(keys):
             if key in stored:
                 yield index, _generation_from_json(stored[key].body)
-        for j, generation in generate_each(self.engine, [ids[i] for i in missing],
-                                           [specs[i] for i in missing]):
-            index = missing[j]
-            self.store.put(keys[index], "generation", self.fingerprint,
+            else:
+                waiting.setdefault(key, []).append(index)
+        todo = [indices[0] for indices in waiting.values()]
+        for j, generation in generate_each(self.engine, [ids[i] for i in todo],
+                                           [specs[i] for i in todo]):
+            key = keys[todo[j]]
+            self.store.put(key, "generation", self.fingerprint,
                            items=len(generation.completions),
                            tokens=sum(c.completion_tokens for c in generation.completions),
                            body=_generation_json(generation))
             self.generated += 1
-            yield index, generation
+            for index in waiting[key]:
+                yield index, generation
 
 
 class StoredScorer:
