@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from tts_eval.engines.base import Prompt
+from tts_eval.engines.base import Prompt, ScoringError
 
 # Config keys that bound a model's context, as vLLM reads them.
 _CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length",
@@ -93,3 +93,33 @@ def _context_length(config: dict[str, Any]) -> int:
             "the model's config states no context length; set max_model_len in model_args"
         )
     return min(found)
+
+
+class RewardModelTokens:
+    """What a verifier asks of a reward model's tokenizer (``Scorer``'s tokenizer side),
+    wherever the model runs: in process or on a server."""
+
+    pretrained: str
+    tokenizer: Any
+
+    def single_token_id(self, text: str) -> int:
+        ids = self.tokenizer.encode(text, add_special_tokens=False)
+        if len(ids) != 1:
+            raise ScoringError(f"{self.pretrained}: the tokenizer has no {text!r} token "
+                               f"(it reads as {len(ids)} tokens); this reward model does not "
+                               "fit the verifier preset")
+        return int(ids[0])
+
+    def chat_token_ids(self, messages: Sequence[dict[str, str]],
+                       add_generation_prompt: bool = False) -> list[int]:
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise ScoringError(f"{self.pretrained}: the tokenizer has no chat template, which "
+                               "this verifier preset renders its steps with")
+        ids = self.tokenizer.apply_chat_template(
+            list(messages), tokenize=True, add_generation_prompt=add_generation_prompt)
+        if hasattr(ids, "keys"):  # transformers >= 5 returns a BatchEncoding
+            ids = ids["input_ids"]
+        return [int(i) for i in ids]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.token_ids(text))

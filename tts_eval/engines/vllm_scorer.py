@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tts_eval.engines.base import ScoredSteps, ScoringError
+from tts_eval.engines.model_files import RewardModelTokens
 from tts_eval.engines.vllm_engine import VLLMModel
 
 __all__ = ["ScoredSteps", "ScoringError", "VLLMScorer"]
@@ -29,7 +30,7 @@ __all__ = ["ScoredSteps", "ScoringError", "VLLMScorer"]
 TASKS = ("token_classify", "classify")
 
 
-class VLLMScorer(VLLMModel):
+class VLLMScorer(RewardModelTokens, VLLMModel):
     """A reward model on vLLM's pooling runner (started on the first score call)."""
 
     def __init__(self, pretrained: str, *, task: str = "token_classify",
@@ -42,30 +43,6 @@ class VLLMScorer(VLLMModel):
         self.task = task
         self.good_bad = good_bad
         self.positive_label = positive_label
-
-    # The tokenizer (no engine needed) ------------------------------------------------
-
-    def single_token_id(self, text: str) -> int:
-        ids = self.tokenizer.encode(text, add_special_tokens=False)
-        if len(ids) != 1:
-            raise ScoringError(f"{self.pretrained}: the tokenizer has no {text!r} token "
-                               f"(it reads as {len(ids)} tokens); this reward model does not "
-                               "fit the verifier preset")
-        return int(ids[0])
-
-    def chat_token_ids(self, messages: Sequence[dict[str, str]],
-                       add_generation_prompt: bool = False) -> list[int]:
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise ScoringError(f"{self.pretrained}: the tokenizer has no chat template, which "
-                               "this verifier preset renders its steps with")
-        ids = self.tokenizer.apply_chat_template(
-            list(messages), tokenize=True, add_generation_prompt=add_generation_prompt)
-        if hasattr(ids, "keys"):  # transformers >= 5 returns a BatchEncoding
-            ids = ids["input_ids"]
-        return [int(i) for i in ids]
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.token_ids(text))
 
     # The engine ------------------------------------------------------------------
 

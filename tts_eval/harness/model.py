@@ -128,10 +128,10 @@ class TTSVLLM(TemplateLM):
         if model is None:
             raise ValueError(f"tts-vllm: verifier={args.verifier} needs verifier_model=PATH "
                              "(the reward model's HF id or local directory)")
-        from tts_eval.engines.vllm_scorer import VLLMScorer
-
-        factory = VLLMScorer if self.storage is None else self.storage.scorer_factory(VLLMScorer)
-        return make_verifier(args.verifier, model, factory, **args.verifier_engine_args(vllm_args))
+        factory, engine_args = _scorer_factory(args, vllm_args)
+        if self.storage is not None:
+            factory = self.storage.scorer_factory(factory)
+        return make_verifier(args.verifier, model, factory, **engine_args)
 
     @property
     def tokenizer(self):
@@ -253,6 +253,23 @@ def _server_engine(args: ModelArgs, vllm_args: dict[str, Any]) -> Engine:
                         served_model=args.served_model, max_concurrency=args.max_concurrency,
                         request_timeout=args.request_timeout, max_retries=args.max_retries,
                         **given)
+
+
+def _scorer_factory(args: ModelArgs, vllm_args: dict[str, Any]):
+    """The verifier's scorer class and its arguments: in process, or on servers."""
+    engine_args = args.verifier_engine_args(vllm_args)
+    if args.verifier_base_url is None:
+        from tts_eval.engines.vllm_scorer import VLLMScorer
+
+        return VLLMScorer, engine_args
+    from functools import partial
+
+    from tts_eval.engines.openai_server import ServerScorer, parse_base_urls
+
+    reads = {k: engine_args[k] for k in _SERVER_READS if k in engine_args}
+    return partial(ServerScorer, base_urls=parse_base_urls(args.verifier_base_url),
+                   max_concurrency=args.max_concurrency, request_timeout=args.request_timeout,
+                   max_retries=args.max_retries), reads
 
 
 def _version(distribution: str) -> str | None:

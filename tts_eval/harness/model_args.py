@@ -97,10 +97,15 @@ class ModelArgs:
                              "generates only what is missing; `off`: no store",
                              shown="`tts-store/` in `--output_path` when given, else off")
     base_url: str | None = _arg(None, "OpenAI-compatible completion servers instead of an "
-                                "in-process engine: one URL or several (`,` or `;` between), "
-                                "e.g. `http://127.0.0.1:8000/v1`; `pretrained` is still read "
+                                "in-process engine: one URL or several with `;` between (lm-eval "
+                                "splits model_args at commas), e.g. "
+                                "`http://127.0.0.1:8000/v1`; `pretrained` is still read "
                                 "for its tokenizer and config; the key comes from "
                                 "`$OPENAI_API_KEY`")
+    verifier_base_url: str | None = _arg(
+        None, "the verifier's reward model on OpenAI-compatible servers (vLLM's `/pooling`; "
+              "`;` between several), started with `--runner pooling` and its preset's pooler; "
+              "`verifier_model` is still read for its tokenizer and config")
     served_model: str | None = _arg(None, "`base_url`: the model name the servers serve",
                                     shown="the first one they list")
     max_concurrency: int = _arg(64, "`base_url`: requests in flight at once, over all servers")
