@@ -47,8 +47,8 @@ def test_served_prm_reads_what_the_in_process_one_reads(prm_server):
     finally:
         local_scorer.close()
     assert [len(s) for s in remote] == [len(s) for s in local] and sum(map(len, local)) > 30
-    for r, l in zip(remote, local, strict=True):
-        assert r == pytest.approx(l, abs=0.02)  # bfloat16 on both sides, other batches
+    for served, in_process in zip(remote, local, strict=True):
+        assert served == pytest.approx(in_process, abs=0.02)  # bf16 both sides, other batches
 
 
 def test_best_of_n_with_the_verifier_on_a_server(prm_server, bin_dir, tmp_path):
