@@ -42,7 +42,7 @@ if [[ "${1:-}" != "--tables" ]]; then
   run medium-rebase8 medium strategy=rebase n=8 verifier=toy-prm
   run medium-majority-budget medium strategy=majority budget_tokens=1500
   run thinker-majority4 thinker strategy=majority n=4
-  run thinker-budget_forcing4 thinker strategy=budget_forcing n=4 max_thinking_tokens=48 \
+  run thinker-budget_forcing4 thinker strategy=budget_forcing n=4 max_thinking_tokens=96 \
     num_ignore=1 max_answer_tokens=16
   run thinker-revisions4 thinker strategy=revisions n=1 revisions=4
 fi

@@ -19,14 +19,16 @@ Why these shapes, each one a behaviour a sequential strategy needs to show:
   imitates the slip rate of the context it is in, so re-deriving after "Wait" is more
   accurate than the first pass (s1's budget forcing with ``num_ignore``), and so is a revision
   (sequential revisions, Snell et al.).
+- One rule after "Wait", wherever it comes: derive again from the first step, exactly. A
+  complete pass re-checks on its own with ``P_CHECK``, a re-check is re-checked again with
+  ``P_RECHECK`` (at most ``MAX_CHECKS`` in all). So where the model tries to close, "Wait" is
+  a likely next token, and the "Wait" that budget forcing appends there is in distribution:
+  what follows is a better derivation, which matters most on the levels with more steps.
+  (An earlier design continued from the early stop instead; the tiny model lost its place in
+  the problem, and a rare full re-check was learnt too poorly to help.)
 - A first pass may stop thinking too early (after each step but the last, with hazard
   ``P_STOP``), as s1 observed of reasoning models. Half of those traces then close and answer
-  with the value reached (wrong); the other half go on with "Wait" and finish the remaining
-  steps. So where the model tries to close early, its next token is "Wait" about as often as
-  the end of thinking, and a "Wait" that budget forcing appends there makes it finish the
-  work: ignoring early ends raises accuracy, most on the levels with more steps.
-- Complete passes close right after the last step; a few (``P_SELF_WAIT``) re-check on their
-  own with an exact re-derivation, so a "Wait" after a complete pass is not harmful either.
+  with the value reached (wrong); the other half say "Wait" and derive again in full.
 - Some traces are cut mid-thinking and answered at once with the last value written
   (``P_CUT``): forced to stop early, the model answers with what it has, so accuracy rises
   with the thinking budget.
@@ -47,8 +49,10 @@ REVISION_PROMPT = ("\n\nThe solution above may contain mistakes. Check it step b
                    "write a corrected solution.\n")
 P_SLIP = 0.15  # per-step slip rate of a first pass
 P_STOP = 0.15  # after each step but the last, a first pass may stop thinking too early
-P_RESUME = 0.5  # ... and then goes on after "Wait" (else it closes, answering too early)
-P_SELF_WAIT = 0.15  # traces that re-check on their own after the last step
+P_RESUME = 0.5  # ... and then re-derives after "Wait" (else it closes, answering too early)
+P_CHECK = 0.35  # a complete first pass re-checks on its own after the last step
+P_RECHECK = 0.3  # a re-check is followed by another one
+MAX_CHECKS = 3
 P_CUT = 0.2  # traces cut mid-thinking and answered with the last value written
 P_REVISION = 0.15  # revision transcripts (a first attempt, the prompt, an exact attempt)
 #: Words the thinker's tokenizer makes single tokens (besides the toy templates').
@@ -70,17 +74,19 @@ def _last_value(lines: list[str], problem: dict) -> str:
 
 
 def attempt(problem: dict, rng: random.Random, p_slip: float) -> str:
-    """One thinking attempt: steps (maybe stopped early, maybe resumed after "Wait"), maybe a
-    self re-check, the end, the answer."""
+    """One thinking attempt: steps (maybe stopped early), maybe re-checks after "Wait", the
+    end, the answer. An exact attempt (``p_slip`` 0, a revision) is complete and unchecked."""
     lines = steps_of(problem, rng, p_slip)
-    stop = None  # an exact attempt (a revision) is complete
+    checks = 0
     if p_slip:
         stop = next((i + 1 for i in range(len(lines) - 1) if rng.random() < P_STOP), None)
-    if stop is not None and rng.random() >= P_RESUME:
-        lines = lines[:stop]  # closes too early: answers the value reached so far
-    elif stop is not None:
-        lines = [*lines[:stop], WAIT, *lines[stop:]]
-    elif rng.random() < P_SELF_WAIT:
+        if stop is not None:
+            lines = lines[:stop]
+        if rng.random() < (P_RESUME if stop is not None else P_CHECK):
+            checks = 1
+            while checks < MAX_CHECKS and rng.random() < P_RECHECK:
+                checks += 1
+    for _ in range(checks):
         lines += [WAIT, *steps_of(problem, rng, 0.0)]
     thinking = "\n".join(lines) + "\n"
     if rng.random() < P_CUT:  # cut anywhere inside the thinking, answered at once

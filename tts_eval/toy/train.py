@@ -11,9 +11,10 @@ Why these choices:
   trains at half the others' learning rate (2e-3): at 4e-3 it ended *less* accurate than the
   medium one (pass@1 30% vs 33%), a width that the larger step size did not suit; at 2e-3 the
   family is monotone in size (see each TRAINING.json).
-- The thinker (``toy.thinker``) has the medium generator's shape and schedule and learns to
-  think in ``<think>`` ... ``</think>``, re-check after "Wait" and revise a previous attempt;
-  its TRAINING.json holds what budget forcing and revisions buy on it.
+- The thinker (``toy.thinker``) has the large generator's shape and schedule (at medium's
+  shape its re-derivations after "Wait" were too often wrong to help) and learns to think in
+  ``<think>`` ... ``</think>``, re-derive after "Wait" and revise a previous attempt; its
+  TRAINING.json holds what budget forcing and revisions buy on it.
 - Training solutions carry injected arithmetic slips (``P_ERROR`` per step, carried forward
   consistently) and the models are deliberately undertrained: sampled at temperature ~0.8 they
   are right often but not always, and their mistakes disagree with each other.
@@ -123,8 +124,9 @@ GENERATORS: dict[str, Spec] = {
     "large": Spec(hidden=256, heads=8, layers=4, steps=4000, lr=2e-3, weight_decay=1.0,
                   threads=2),
 }
-# The reasoning model: medium's shape, trained on thinking traces (``toy.thinker``).
-THINKER = Spec(hidden=128, heads=4, layers=4, steps=3000, lr=4e-3, weight_decay=1.0)
+# The reasoning model: large's shape, trained on thinking traces (``toy.thinker``).
+THINKER = Spec(hidden=256, heads=8, layers=4, steps=4000, lr=2e-3, weight_decay=1.0,
+               threads=2)
 # A chat template that shows its thinking delimiters, so ``think=auto`` finds them.
 THINKER_CHAT_TEMPLATE = (
     "{% for m in messages %}{% if m['role'] == 'user' %}Problem: {{ m['content'] }}\n"
@@ -584,10 +586,12 @@ def train_thinker(seed: int, out_dir: Path, threads: int | None = None) -> dict:
     thinker's words and ``<think>``/``</think>``) and a chat template that shows them."""
     from .thinker import (
         ANSWER_CUE,
+        MAX_CHECKS,
+        P_CHECK,
         P_CUT,
+        P_RECHECK,
         P_RESUME,
         P_REVISION,
-        P_SELF_WAIT,
         P_SLIP,
         P_STOP,
         REVISION_PROMPT,
@@ -608,9 +612,10 @@ def train_thinker(seed: int, out_dir: Path, threads: int | None = None) -> dict:
                    f"{THINK_START} steps {THINK_END}{ANSWER_CUE} \\boxed{{answer}}",
         "p_slip_first_pass": P_SLIP, "p_error_per_step": 0.0,
         "p_stop_early": P_STOP, "p_resume_after_wait": P_RESUME,
-        "p_self_wait": P_SELF_WAIT, "p_cut": P_CUT, "p_revision": P_REVISION,
+        "p_check": P_CHECK, "p_recheck": P_RECHECK,
+        "max_checks": MAX_CHECKS, "p_cut": P_CUT, "p_revision": P_REVISION,
         "revision_prompt": REVISION_PROMPT,
-        "after Wait and in revisions": "exact steps",
+        "after Wait and in revisions": "exact steps, derived again from the first",
     }
     info["think"] = {"start": THINK_START, "end": THINK_END, "answer_cue": ANSWER_CUE}
     return info
