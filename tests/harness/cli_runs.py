@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from tts_eval.store import RunStore
+
+KILL_SEED = 2026  # the kill moments are drawn from it (and printed on failure)
 
 
 def stored(store: Path) -> int:
@@ -66,3 +71,34 @@ def outputs(out: Path) -> tuple[dict, list]:
     rows = [json.loads(line) for line in samples.read_text().splitlines()]
     return (json.loads(results.read_text())["results"],
             [(row["doc_id"], row["resps"]) for row in sorted(rows, key=lambda r: r["doc_id"])])
+
+
+def killed_and_resumed(bin_dir, tmp_path, task, limit, model_args, kills, first_round):
+    """An uninterrupted reference run; then the same command SIGKILLed ``kills`` times at
+    moments drawn from ``KILL_SEED`` (after the first ``first_round`` results), and run to
+    the end. Checks the resumed run against the reference and the store's counts; returns
+    the store's runs."""
+    reference_store = tmp_path / "reference-store"
+    lm_eval(bin_dir, tmp_path / "reference", reference_store, task, limit, model_args)
+    total = stored(reference_store)
+    rng = random.Random(KILL_SEED)
+    moments = sorted(rng.sample(range(first_round + 1, total - 2), kills))
+    store = tmp_path / "store"
+    held = []
+    for i, moment in enumerate(moments):
+        killed = lm_eval(bin_dir, tmp_path / f"killed{i}", store, task, limit, model_args,
+                         at=moment)
+        assert killed.acted_at is not None, f"the run ended before {moment} of {total} were stored"
+        held.append(stored(store))
+    lm_eval(bin_dir, tmp_path / "resumed", store, task, limit, model_args)
+
+    context = f"killed at {moments} of {total} results (held {held})"
+    assert outputs(tmp_path / "resumed") == outputs(tmp_path / "reference"), context
+    runs = RunStore(store).runs()
+    assert [r["finished"] is not None for r in runs] == [False] * kills + [True], context
+    # nothing generated twice: every stored result was generated once, in some run
+    assert sum(r["generated"] for r in runs) == stored(store) == total, context
+    # each restart generated only what was missing and reused all that was there
+    assert runs[-1]["generated"] == total - held[-1], context
+    assert runs[-1]["reused"] >= held[-1], context
+    return runs

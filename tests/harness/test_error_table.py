@@ -47,7 +47,8 @@ def _write(path: Path, text: str) -> Path:
 
 def _other_model_store(tmp: Path) -> None:
     store = RunStore(tmp / "store")
-    store.register_model(SMALL, "fingerprint-of-old-weights", {"directory": SMALL})
+    store.register_model(SMALL, "fingerprint-of-old", "weights-since-overwritten",
+                         {"directory": SMALL})
     store.close()
     TTSVLLM(pretrained=SMALL, store=str(tmp / "store"))
 

@@ -94,28 +94,32 @@ def test_same_name_other_weights_is_refused_with_the_fix(tmp_path):
     model.mkdir()
     (model / "config.json").write_text('{"hidden_size": 8}')
     (model / "model.safetensors").write_bytes(b"\0" * (3 << 20))
-    first, described = model_fingerprint(str(model), {"dtype": "bfloat16", "enforce_eager": True})
+    first, weights, described = model_fingerprint(
+        str(model), {"dtype": "bfloat16", "enforce_eager": True})
     assert described["files"] == 2 and described["dtype"] == "bfloat16"
     assert model_fingerprint(str(model), {"dtype": "bfloat16"})[0] == first  # eager: same numbers
-    assert model_fingerprint(str(model), {"dtype": "float32"})[0] != first
+    as_float32 = model_fingerprint(str(model), {"dtype": "float32"})
+    assert as_float32[0] != first and as_float32[1] == weights  # other numbers, same weights
     store = RunStore(tmp_path / "store")
-    store.register_model(str(model), first, described)
-    store.register_model(str(model), first, described)  # the same weights again: fine
+    store.register_model(str(model), first, weights, described)
+    store.register_model(str(model), first, weights, described)  # the same again: fine
+    store.register_model(str(model), *as_float32)  # the same weights, other settings: fine
+    assert len(store.models()) == 2
     with (model / "model.safetensors").open("r+b") as f:  # retrained in place
         f.seek((3 << 20) - 10)
         f.write(b"changed")
-    second, _ = model_fingerprint(str(model), {"dtype": "bfloat16"})
-    assert second != first
+    second, new_weights, _ = model_fingerprint(str(model), {"dtype": "bfloat16"})
+    assert second != first and new_weights != weights
     with pytest.raises(StoreError, match="another model") as info:
-        store.register_model(str(model), second, described)
+        store.register_model(str(model), second, new_weights, described)
     assert f"tts-eval runs gc {store.directory} --model {model}" in str(info.value)
-    assert model_fingerprint("Qwen/Qwen3-8B", {})[1] == {"hub": "Qwen/Qwen3-8B"}
+    assert model_fingerprint("Qwen/Qwen3-8B", {})[2] == {"hub": "Qwen/Qwen3-8B"}
 
 
 def test_runs_ls_show_gc(tmp_path, capsys):
     store = RunStore(tmp_path)
-    store.register_model("small", "fp-small", {"hub": "small"})
-    store.register_model("large", "fp-large", {"hub": "large"})
+    store.register_model("small", "fp-small", "w-small", {"hub": "small"})
+    store.register_model("large", "fp-large", "w-large", {"hub": "large"})
     store.begin_run("small", "fp-small", "arith_tts majority n=4", {"n": 4})
     for i in range(3):
         store.put(f"s{i}", "generation", "fp-small", items=4, tokens=40, body={})

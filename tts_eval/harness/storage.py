@@ -69,8 +69,8 @@ class RunStorage:
         return build
 
     def _register(self, name: str, settings: dict[str, Any]) -> str:
-        fingerprint, described = model_fingerprint(name, settings)
-        self.store.register_model(name, fingerprint, described)
+        fingerprint, weights, described = model_fingerprint(name, settings)
+        self.store.register_model(name, fingerprint, weights, described)
         return fingerprint
 
     def begin(self, pretrained: str, label: str, args: dict[str, Any]) -> None:

@@ -19,13 +19,17 @@ from typing import Any
 SMALL_FILE = 1 << 20  # files up to this size are read whole
 _SAMPLE = 1 << 20
 # Engine arguments that change what a model generates for the same request.
+# (Per-request seeds are in each request's key; the engine's own seed is not needed.)
 NUMERIC_ARGS = ("dtype", "quantization", "kv_cache_dtype", "tokenizer", "revision",
-                "tokenizer_revision", "max_model_len", "hf_overrides", "seed")
+                "tokenizer_revision", "max_model_len", "hf_overrides")
 
 
-def model_fingerprint(pretrained: str, settings: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The digest of ``pretrained`` under ``settings`` (engine arguments; those in
-    ``NUMERIC_ARGS`` count) and a description of what it was made from."""
+def model_fingerprint(pretrained: str,
+                      settings: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """(the digest of ``pretrained`` under ``settings`` (engine arguments; those in
+    ``NUMERIC_ARGS`` count), the digest of its weights alone, a description of both). The
+    same weights under other settings are another fingerprint but the same model; other
+    weights under the same name are another model."""
     chosen = {k: settings[k] for k in NUMERIC_ARGS if settings.get(k) not in (None, "auto")}
     digest = hashlib.sha256()
     directory = Path(pretrained)
@@ -40,8 +44,9 @@ def model_fingerprint(pretrained: str, settings: dict[str, Any]) -> tuple[str, d
     else:
         digest.update(f"hub:{pretrained}".encode())
         source = {"hub": pretrained}
+    weights = digest.hexdigest()
     digest.update(json.dumps(chosen, sort_keys=True, default=str).encode())
-    return digest.hexdigest(), {**source, **chosen}
+    return digest.hexdigest(), weights, {**source, **chosen}
 
 
 def _file_digest(path: Path) -> bytes:

@@ -34,8 +34,9 @@ _LOOKUP_CHUNK = 900
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS models (
-    name TEXT PRIMARY KEY,          -- as the user gave it (pretrained=...)
-    fingerprint TEXT NOT NULL,      -- the weights' and numerics' digest
+    fingerprint TEXT PRIMARY KEY,   -- the weights' and numerics' digest (entries' key part)
+    name TEXT NOT NULL,             -- as the user gave it (pretrained=...)
+    weights TEXT NOT NULL,          -- the weights' digest alone
     described TEXT NOT NULL,        -- JSON: how the fingerprint was made
     first_seen REAL NOT NULL
 );
@@ -128,23 +129,24 @@ class RunStore:
 
     # Models ------------------------------------------------------------------------
 
-    def register_model(self, name: str, fingerprint: str, described: dict[str, Any]) -> None:
-        """Remember which weights ``name`` meant; the same name with other weights is an
-        error (their samples are not this model's)."""
-        row = self._db.execute("SELECT fingerprint, described FROM models WHERE name=?",
-                               (name,)).fetchone()
-        if row is None:
-            with self._writing() as db:
-                db.execute("INSERT OR IGNORE INTO models VALUES (?, ?, ?, ?)",
-                           (name, fingerprint, json.dumps(described, sort_keys=True),
-                            time.time()))
-            return
-        if row[0] != fingerprint:
+    def register_model(self, name: str, fingerprint: str, weights: str,
+                       described: dict[str, Any]) -> None:
+        """Remember which weights ``name`` meant (under any settings); the same name with
+        other weights is an error (their samples are not this model's)."""
+        row = self._db.execute("SELECT weights, described FROM models WHERE name=? AND "
+                               "weights!=? LIMIT 1", (name, weights)).fetchone()
+        if row is not None:
             raise StoreError(
                 f"run store {self.directory} holds samples of another model named {name!r} "
-                f"(stored: {_short(row[0])} from {row[1]}; now: {_short(fingerprint)} from "
+                f"(stored: weights {_short(row[0])} from {row[1]}; now: {_short(weights)} from "
                 f"{json.dumps(described, sort_keys=True)}). Use a new store (store=DIR), or "
                 f"drop the old samples: tts-eval runs gc {self.directory} --model {name}")
+        if self._db.execute("SELECT 1 FROM models WHERE fingerprint=?",
+                            (fingerprint,)).fetchone() is None:
+            with self._writing() as db:
+                db.execute("INSERT OR IGNORE INTO models VALUES (?, ?, ?, ?, ?)",
+                           (fingerprint, name, weights, json.dumps(described, sort_keys=True),
+                            time.time()))
 
     # Runs ----------------------------------------------------------------------------
 
@@ -212,7 +214,7 @@ class RunStore:
             "  COUNT(e.key), COALESCE(SUM(CASE WHEN e.kind='generation' THEN e.items END), 0), "
             "  COALESCE(SUM(e.tokens), 0) "
             "FROM models m LEFT JOIN entries e ON e.fingerprint = m.fingerprint "
-            "GROUP BY m.name ORDER BY m.name").fetchall()
+            "GROUP BY m.fingerprint ORDER BY m.name, m.first_seen").fetchall()
         return [{"model": name, "fingerprint": fp, "described": json.loads(described),
                  "entries": entries, "samples": samples, "tokens": tokens}
                 for name, fp, described, entries, samples, tokens in rows]
@@ -235,7 +237,7 @@ class RunStore:
                    if self._db.execute("SELECT 1 FROM models WHERE name=?", (m,)).fetchone()
                    is None]
         if unknown:
-            known = [row["model"] for row in self.models()]
+            known = sorted({row["model"] for row in self.models()})
             raise StoreError(f"run store {self.directory} has no model {', '.join(unknown)}; "
                              f"it holds: {', '.join(known) or 'none'}")
         where, params = [], []
