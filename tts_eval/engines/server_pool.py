@@ -60,6 +60,7 @@ class ServerPool:
         self.servers = [_Server(url) for url in base_urls]
         self._served_model = served_model
         self._max_len: int | None = None
+        self._asked = False
         self.max_concurrency = max_concurrency
         self.request_timeout = request_timeout
         self.max_retries = max_retries
@@ -92,9 +93,10 @@ class ServerPool:
     @property
     def served_model(self) -> str:
         """The model name the servers serve (asked once)."""
-        if self._served_model is None or self._max_len is None:
+        if not self._asked:  # once: a server that states no context length is asked no more
             self._served_model, self._max_len = self._models()
-        return self._served_model
+            self._asked = True
+        return self._served_model  # type: ignore[return-value]
 
     @property
     def max_model_len(self) -> int | None:
