@@ -157,3 +157,15 @@ def test_a_file_that_is_not_a_store_is_named(tmp_path):
     (tmp_path / FILE_NAME).write_text("not a database at all " * 100)
     with pytest.raises(StoreError, match="not a usable store"):
         RunStore(tmp_path)
+
+
+def test_gc_of_part_of_a_model_keeps_the_model_while_it_has_results(tmp_path):
+    store = RunStore(tmp_path)
+    store.register_model("m", "fp", "w", {"hub": "m"})
+    store.put("old", "generation", "fp", items=1, tokens=5, body={})
+    store.put("new", "generation", "fp", items=1, tokens=7, body={})
+    store._db.execute("UPDATE entries SET used = used - 3 * 86400 WHERE key='old'")
+    assert store.prune(["m"], unused_for_days=1) == {"entries": 1, "tokens": 5}
+    assert [(m["model"], m["entries"]) for m in store.models()] == [("m", 1)]
+    assert store.prune(["m"]) == {"entries": 1, "tokens": 7}
+    assert store.models() == []

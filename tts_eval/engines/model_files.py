@@ -70,6 +70,17 @@ class ModelFiles:
             return int(self.engine_args["max_model_len"])
         return _context_length(self.hf_config)
 
+    def max_new_tokens(self, wanted: int, prompt_tokens: int) -> int:
+        """``wanted`` new tokens, or fewer if the context ends first; an error naming the fix
+        when a prompt leaves no room at all."""
+        room = self.max_model_len - prompt_tokens
+        if room < 1:
+            raise ValueError(
+                f"prompt of {prompt_tokens} tokens leaves no room to generate within "
+                f"max_model_len={self.max_model_len}; raise max_model_len in model_args"
+            )
+        return min(wanted, room)
+
     def token_ids(self, prompt: Prompt, add_special_tokens: bool = True) -> list[int]:
         """The ids vLLM is sent for ``prompt`` (token-id prompts pass through unchanged)."""
         if isinstance(prompt, str):

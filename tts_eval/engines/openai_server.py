@@ -31,26 +31,24 @@ POOL_ARGS = ("served_model", "max_concurrency", "request_timeout", "max_retries"
              "backoff_seconds")
 
 
-def _split(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the pool's arguments, the model files' arguments)."""
-    return ({k: v for k, v in args.items() if k in POOL_ARGS},
-            {k: v for k, v in args.items() if k not in POOL_ARGS})
-
-
-class ServerEngine(GeneratesEach, ModelFiles):
-    """The Engine protocol over servers that serve ``pretrained`` (whose tokenizer and
-    config are read locally, as ``ModelFiles``)."""
+class ServedModel(ModelFiles):
+    """A model on servers: its files read locally, its requests through a ``ServerPool``
+    (``args`` in ``POOL_ARGS`` go to the pool, the rest are ``ModelFiles``')."""
 
     def __init__(self, pretrained: str, base_urls: Sequence[str], **args: Any) -> None:
-        pool_args, file_args = _split(args)
-        super().__init__(pretrained, file_args)
-        self.pool = ServerPool(base_urls, **pool_args)
+        super().__init__(pretrained, {k: v for k, v in args.items() if k not in POOL_ARGS})
+        self.pool = ServerPool(base_urls, **{k: v for k, v in args.items() if k in POOL_ARGS})
 
     @property
     def max_model_len(self) -> int:
+        """``max_model_len`` when given, else the servers', else the config's."""
         if self.engine_args.get("max_model_len"):
             return int(self.engine_args["max_model_len"])
         return int(self.pool.max_model_len or super().max_model_len)
+
+
+class ServerEngine(GeneratesEach, ServedModel):
+    """The Engine protocol over servers that serve ``pretrained``."""
 
     def generate_each(self, prompts: Sequence[Prompt],
                       specs: Sequence[SamplingSpec]) -> Iterator[tuple[int, Generation]]:
@@ -63,14 +61,11 @@ class ServerEngine(GeneratesEach, ModelFiles):
             yield index, self._generation(token_ids[index], answer)
 
     def _body(self, ids: list[int], spec: SamplingSpec) -> dict[str, Any]:
-        room = self.max_model_len - len(ids)
-        if room < 1:
-            raise ValueError(f"prompt of {len(ids)} tokens leaves no room to generate within "
-                             f"max_model_len={self.max_model_len}")
         body: dict[str, Any] = {
             "model": self.pool.served_model, "prompt": ids, "n": spec.n,
             "temperature": spec.temperature, "top_p": spec.top_p,
-            "max_tokens": min(spec.max_tokens, room), "return_token_ids": True,
+            "max_tokens": self.max_new_tokens(spec.max_tokens, len(ids)),
+            "return_token_ids": True,
         }
         if spec.top_k > 0:
             body["top_k"] = spec.top_k
@@ -98,26 +93,20 @@ class ServerEngine(GeneratesEach, ModelFiles):
                           completions=completions)
 
 
-class ServerScorer(RewardModelTokens, ModelFiles):
+class ServerScorer(RewardModelTokens, ServedModel):
     """A reward model on vLLM servers started with ``--runner pooling`` and the pooler its
     verifier preset reads (a token-classification PRM: ``--pooler-config
     '{"task": "token_classify", "tok_pooling_type": "ALL", "use_activation": true}'``; a
     good/bad-token PRM also needs the ``--hf-overrides`` that ``VLLMScorer`` sets, see the
-    README). Texts go as token ids, one request each; P(good) is read from the rows back."""
+    README: ``good_bad`` is the server's to apply, not ours). Texts go as token ids, one
+    request each; P(good) is read from the rows back."""
 
     def __init__(self, pretrained: str, base_urls: Sequence[str], *,
                  task: str = "token_classify", good_bad: tuple[str, str] | None = None,
                  positive_label: int = 1, **args: Any) -> None:
-        pool_args, file_args = _split(args)
-        super().__init__(pretrained, file_args)
-        self.pool = ServerPool(base_urls, **pool_args)
+        super().__init__(pretrained, base_urls, **args)
         self.task = task
-        self.good_bad = good_bad
         self.positive_label = positive_label
-
-    @property
-    def max_model_len(self) -> int:
-        return int(self.pool.max_model_len or super().max_model_len)
 
     def _read(self, token_ids: Sequence[Sequence[int]], task: str) -> list[Any]:
         if task != self.task:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -33,8 +32,6 @@ from tts_eval.engines.base import (
     generate_each,
 )
 from tts_eval.store import RunStore
-
-log = logging.getLogger(__name__)
 
 
 def request_key(fingerprint: str, kind: str, payload: Any) -> str:

@@ -180,18 +180,12 @@ class VLLMEngine(GeneratesEach, VLLMModel):
     def _sampling_params(self, spec: SamplingSpec, prompt_len: int):
         from vllm import SamplingParams
 
-        room = self.max_model_len - prompt_len
-        if room < 1:
-            raise ValueError(
-                f"prompt of {prompt_len} tokens leaves no room to generate within "
-                f"max_model_len={self.max_model_len}; raise max_model_len in model_args"
-            )
         return SamplingParams(
             n=spec.n,
             temperature=spec.temperature,
             top_p=spec.top_p,
             top_k=spec.top_k if spec.top_k > 0 else 0,
-            max_tokens=min(spec.max_tokens, room),
+            max_tokens=self.max_new_tokens(spec.max_tokens, prompt_len),
             stop=list(spec.stop) or None,
             seed=spec.seed,
             **dict(spec.extra),

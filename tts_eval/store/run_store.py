@@ -256,15 +256,14 @@ class RunStore:
         entries, tokens = self._db.execute(
             f"SELECT COUNT(*), COALESCE(SUM(tokens), 0) FROM entries WHERE {clause}",
             params).fetchone()
-        if not dry_run and entries:
+        if not dry_run:
             with self._writing() as db:
                 db.execute(f"DELETE FROM entries WHERE {clause}", params)
-                if models:
-                    db.execute(f"DELETE FROM models WHERE name IN ({marks})", models)
-            self._db.execute("VACUUM")
-        elif not dry_run and models:
-            with self._writing() as db:
-                db.execute(f"DELETE FROM models WHERE name IN ({marks})", models)
+                if models:  # a model's row goes with its last entry, not before
+                    db.execute(f"DELETE FROM models WHERE name IN ({marks}) AND fingerprint "
+                               "NOT IN (SELECT fingerprint FROM entries)", models)
+            if entries:
+                self._db.execute("VACUUM")
         return {"entries": int(entries), "tokens": int(tokens)}
 
     def size_bytes(self) -> int:
