@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import math
 import subprocess
 import sys
 
 import pytest
 
-from tts_eval.accounting import Budget, BudgetExceeded, Cost, Meter, Pricer
+from tts_eval.accounting import Budget, BudgetError, BudgetExceeded, Cost, Meter, Pricer
 
 TINY_CONFIG = {"model_type": "qwen2", "hidden_size": 128, "num_hidden_layers": 2,
                "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 256,
@@ -45,3 +47,25 @@ def test_without_a_budget_everything_is_affordable_and_counted():
     assert meter.afford(0, Cost(completion_tokens=10**9)) >= 1 << 20
     cost = meter.charge_sample(0, 7, 12)
     assert meter.spent[0] == cost and cost.completion_tokens == 12 and cost.generator_flops > 0
+
+
+def test_without_a_config_flops_are_unknown_and_tokens_still_count():
+    meter = Meter(Pricer(None), Budget(tokens=100), problems=1)
+    meter.charge_prefill(0, 10)
+    meter.charge_sample(0, 10, 20)
+    spent = meter.spent[0]
+    assert spent.total_tokens == 30 and not spent.flops_known
+    assert math.isnan(spent.total_flops) and math.isnan(spent.generator_flops_naive)
+    data = spent.to_dict()
+    assert data["total_flops"] is None and data["generator_flops"] is None
+    assert data["total_tokens"] == 30 and data["verifier_flops"] == 0.0
+    json.dumps(data, allow_nan=False)  # valid JSON: unknown is null, never NaN
+    back = Cost.from_dict(data)
+    assert back.total_tokens == 30 and not back.flops_known
+    assert Pricer(None).model_info() is None
+
+
+def test_a_flops_budget_without_a_config_is_refused_with_the_fix():
+    with pytest.raises(BudgetError, match="pass model_config=PATH"):
+        Meter(Pricer(None), Budget(flops=1e12), problems=1)
+    Meter(Pricer(TINY_CONFIG), Budget(flops=1e12), problems=1)  # known: fine

@@ -60,6 +60,22 @@ def _full_disk(tmp: Path) -> None:
     store.put("key", "generation", "fp", items=1, tokens=1, body={"text": "x" * 100_000})
 
 
+def _tokenizer_only(tmp: Path) -> str:
+    """A model known here by its tokenizer alone (served elsewhere)."""
+    for file in model_path("small").glob("tokenizer*"):
+        (tmp / file.name).write_bytes(file.read_bytes())
+    return str(tmp)
+
+
+def _flops_budget_without_config(tmp: Path) -> None:
+    model = TTSVLLM(pretrained=_tokenizer_only(tmp), budget_flops=1e12,
+                    base_url=f"http://127.0.0.1:{free_port()}/v1")
+    request = Instance(request_type="generate_until", doc={},
+                       arguments=("Problem: 2+3\nSolution:\n", {"until": ["\n\n"],
+                                                               "max_gen_toks": 16}), idx=0)
+    model.generate_until([request])
+
+
 TRIGGERS = {
     "unknown strategy": lambda tmp: TTSVLLM(pretrained=SMALL, strategy="beem_search"),
     "unknown model_arg": lambda tmp: TTSVLLM(pretrained=SMALL, beam_widht=4),
@@ -81,6 +97,9 @@ TRIGGERS = {
     "out of memory (CPU KV cache)": lambda tmp: _generate(max_model_len=1 << 34),
     "a store from another model": _other_model_store,
     "a full disk under the store": _full_disk,
+    "a FLOPs budget without the model's config": _flops_budget_without_config,
+    "a `model_config` that is not there": lambda tmp: TTSVLLM(pretrained=SMALL,
+                                                             model_config=str(tmp / "none")),
 }
 
 

@@ -135,3 +135,18 @@ def test_best_of_k_and_weighted_majority_at_k_replay_the_strategies_choices():
             assert best_of_k(scores, correct, k) == pytest.approx(_brute(n, k, best, correct))
             assert weighted_majority_at_k(clusters, scores, cluster_correct, k) == \
                 pytest.approx(_brute(n, k, weighted, correct))
+
+
+def test_unknown_flops_leave_the_flops_metrics_out_and_keep_the_tokens():
+    from tts_eval.accounting import Cost
+    from tts_eval.metrics import cost_metrics
+
+    record = TTSRecord(strategy="greedy", params={"n": 1}, answer_kind="math", seed=0,
+                       samples=[SampleRecord("\\boxed{5}", "5", 10, 20, "stop")],
+                       chosen_index=0, chosen_answer="5", prompt_tokens=10,
+                       cached_prompt_tokens=0,
+                       cost=Cost(prompt_tokens=10, completion_tokens=20,
+                                 generator_flops=math.nan, generator_flops_naive=math.nan))
+    metrics = cost_metrics(record)
+    assert metrics["total_tokens"] == 30
+    assert not any("flops" in name for name in metrics)  # lm-eval reports none, not NaN

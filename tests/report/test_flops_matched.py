@@ -84,3 +84,29 @@ def test_match_errors_name_the_problem(tmp_path, bin_dir):
         json.dumps({"doc_id": 0, "target": "1", "resps": [["just text"]]}) + "\n")
     with pytest.raises(RunError, match="not a TTS record"):
         load_run(bad)
+
+
+def test_runs_with_unknown_flops_are_refused_where_flops_rank_them(tmp_path, bin_dir):
+    """A run whose model had no config recorded FLOPs as unknown (null): match, curve and
+    leaderboard refuse it with the fix; compare and curve --x tokens still work."""
+    nan = float("nan")
+    known = write_run(tmp_path / "known", "math500_tts", [("5", ["5", "4"])], 1e8, 1e9)
+    unknown = write_run(tmp_path / "unknown", "math500_tts", [("5", ["5", "5"])], nan, nan)
+    (samples,) = unknown.iterdir()
+    record = json.loads(samples.read_text())["resps"][0][0]
+    assert "NaN" not in record and '"total_flops": null' in record
+    assert not load_run(unknown).tasks["math500_tts"][0].record.cost.flops_known
+    tts_eval = str(bin_dir / "tts-eval")
+    for command in (["match", str(known), str(unknown)], ["curve", str(unknown)],
+                    ["leaderboard", str(known), str(unknown), "--out", str(tmp_path / "b")]):
+        proc = subprocess.run([tts_eval, *command], capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 2, (command, proc.stdout)
+        assert "task math500_tts has unknown FLOPs" in proc.stderr
+        assert "model_config=PATH" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run([tts_eval, "curve", str(unknown), "--x", "tokens"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([tts_eval, "compare", str(known), str(unknown)],
+                          capture_output=True, text=True, timeout=120)
+    assert "unknown" in proc.stdout and "nan" not in proc.stdout.lower().replace("unknown", "")

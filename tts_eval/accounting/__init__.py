@@ -7,7 +7,7 @@ shape, ``budget`` turns engine token counts into a problem's Cost and checks its
 Imports nothing heavy (no torch, vLLM or lm-eval).
 """
 
-from tts_eval.accounting.budget import Budget, BudgetError, Cost, Pricer
+from tts_eval.accounting.budget import Budget, BudgetError, Cost, Pricer, known_or_none
 from tts_eval.accounting.flops import (
     GenerationFlops,
     SequenceFlops,
@@ -42,6 +42,7 @@ __all__ = [
     "flops_per_token",
     "forward_flops",
     "generation_flops",
+    "known_or_none",
     "load_model_spec",
     "scoring_flops",
     "sequence_flops",

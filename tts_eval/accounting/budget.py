@@ -14,19 +14,32 @@ cost from the model's own config). Two FLOPs figures are kept:
 A budget (``budget_tokens`` / ``budget_flops`` per problem) is never exceeded: a
 strategy may start a step only if that step's *worst case* (every sample running to
 ``max_tokens``) still fits, so it can stop early but never overshoot.
+
+A model without a config (a served model whose files are not here, and no
+``model_config=``) has unknown FLOPs: they are NaN, which every sum and mean carries on,
+so no total is ever a wrong number; JSON writes them as null (``known_or_none``), and a
+FLOPs budget is refused for such a model.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, astuple, dataclass
+import math
+from dataclasses import asdict, astuple, dataclass, fields
 from typing import Any
 
 from tts_eval.accounting.flops import sequence_flops
 from tts_eval.accounting.model_spec import ConfigLike, ModelSpec, load_model_spec
 
+UNKNOWN = math.nan  # FLOPs of a model whose config is not known
+
 
 class BudgetError(ValueError):
     """A budget that cannot buy even one answer; raised before anything is generated."""
+
+
+def known_or_none(value: float) -> float | None:
+    """``value``, or None where it is unknown (NaN): what JSON can hold."""
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 @dataclass
@@ -54,9 +67,20 @@ class Cost:
     def times(self, k: int) -> Cost:
         return Cost(*(k * a for a in astuple(self)))
 
+    @property
+    def flops_known(self) -> bool:
+        return not math.isnan(self.total_flops + self.generator_flops_naive)
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "total_tokens": self.total_tokens,
+        data = {**asdict(self), "total_tokens": self.total_tokens,
                 "total_flops": self.total_flops}
+        return {k: known_or_none(v) for k, v in data.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cost:
+        """A cost read back from JSON (null FLOPs: unknown)."""
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        return cls(**{k: UNKNOWN if v is None else v for k, v in values.items()})
 
 
 @dataclass(frozen=True)
@@ -99,8 +123,12 @@ class Budget:
 class Pricer:
     """Prices the work of one generator and, when one is used, its verifier."""
 
-    def __init__(self, generator: ConfigLike, verifier: ConfigLike | None = None) -> None:
-        self.spec: ModelSpec = load_model_spec(generator)
+    def __init__(self, generator: ConfigLike | None,
+                 verifier: ConfigLike | None = None) -> None:
+        """``generator`` None: its FLOPs are unknown (NaN), its tokens still counted."""
+        self.spec: ModelSpec | None = (
+            None if generator is None else load_model_spec(generator)
+        )
         self.verifier_spec: ModelSpec | None = (
             None if verifier is None else load_model_spec(verifier)
         )
@@ -115,8 +143,13 @@ class Pricer:
         flops = sequence_flops(self.verifier_spec, tokens, 0).prefill
         return Cost(verifier_tokens=tokens, verifier_flops=flops)
 
+    @property
+    def flops_known(self) -> bool:
+        return self.spec is not None
+
     def prefill(self, prompt_tokens: int) -> Cost:
-        flops = sequence_flops(self.spec, prompt_tokens, 0).prefill
+        flops = UNKNOWN if self.spec is None else sequence_flops(self.spec, prompt_tokens,
+                                                                 0).prefill
         return Cost(prompt_tokens=prompt_tokens, generator_flops=flops)
 
     def insert(self, context: int, tokens: int) -> Cost:
@@ -124,16 +157,23 @@ class Pricer:
         answer cue, a revision prompt): read by the model like a prompt, at their place."""
         if tokens <= 0:
             return Cost()
-        flops = sequence_flops(self.spec, context, tokens).decode
+        flops = UNKNOWN if self.spec is None else sequence_flops(self.spec, context,
+                                                                 tokens).decode
         return Cost(prompt_tokens=tokens, generator_flops=flops)
 
     def sample(self, prompt_tokens: int, completion_tokens: int) -> Cost:
         """One sample's decode, its prompt already prefilled (naive adds the prefill)."""
+        if self.spec is None:
+            return Cost(completion_tokens=completion_tokens, generator_flops=UNKNOWN,
+                        generator_flops_naive=UNKNOWN)
         flops = sequence_flops(self.spec, prompt_tokens, completion_tokens)
         return Cost(completion_tokens=completion_tokens, generator_flops=flops.decode,
                     generator_flops_naive=flops.prefill + flops.decode)
 
-    def model_info(self) -> dict[str, Any]:
+    def model_info(self) -> dict[str, Any] | None:
+        """The generator's size (None: unknown, it has no config here)."""
+        if self.spec is None:
+            return None
         params = self.spec.params
         return {"params_total": params.total, "params_non_embedding": params.non_embedding,
                 "params_active": params.active, "params_method": params.method,

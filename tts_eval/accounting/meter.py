@@ -9,7 +9,7 @@ affordable and charges only count.
 
 from __future__ import annotations
 
-from tts_eval.accounting.budget import Budget, Cost, Pricer
+from tts_eval.accounting.budget import Budget, BudgetError, Cost, Pricer
 
 UNLIMITED = 1 << 30
 
@@ -22,6 +22,12 @@ class Meter:
     """Costs of ``problems`` problems, priced by ``pricer`` and bounded by ``budget``."""
 
     def __init__(self, pricer: Pricer, budget: Budget, problems: int) -> None:
+        if budget.flops is not None and not pricer.flops_known:
+            raise BudgetError(
+                f"budget_flops={budget.flops:g} needs the model's FLOPs, and its config is "
+                "not here: pass model_config=PATH (its config.json), or budget in tokens "
+                "(budget_tokens)"
+            )
         self.pricer = pricer
         self.budget = budget
         self.spent = [Cost() for _ in range(problems)]

@@ -82,9 +82,9 @@ class Engine(Protocol):
         ...
 
     @property
-    def model_config(self) -> dict[str, Any] | str:
+    def model_config(self) -> dict[str, Any] | str | None:
         """The model's HF config (a dict, or a local model directory for exact parameter
-        counts from its safetensors), for FLOPs accounting."""
+        counts from its safetensors), for FLOPs accounting; None: not here, FLOPs unknown."""
         ...
 
 
@@ -173,6 +173,6 @@ class Scorer(Protocol):
         ...
 
     @property
-    def model_config(self) -> dict[str, Any] | str:
+    def model_config(self) -> dict[str, Any] | str | None:
         """The reward model's config (as ``Engine.model_config``), to price its FLOPs."""
         ...

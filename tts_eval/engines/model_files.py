@@ -8,12 +8,15 @@ before a 30-80 s engine start; and a client of remote servers needs exactly thes
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from tts_eval.engines.base import Prompt, ScoringError
+
+log = logging.getLogger(__name__)
 
 # Config keys that bound a model's context, as vLLM reads them.
 _CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length",
@@ -22,11 +25,18 @@ _CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_l
 
 class ModelFiles:
     """``pretrained`` (a local directory or hub id) read under ``engine_args`` (its
-    ``revision``, ``tokenizer``, ``tokenizer_mode``, ``trust_remote_code``, ``max_model_len``)."""
+    ``revision``, ``tokenizer``, ``tokenizer_mode``, ``trust_remote_code``, ``max_model_len``).
+    ``config``: the model's config.json, or a directory holding it, when ``pretrained`` has
+    none here (a model on servers, known here by its tokenizer)."""
 
-    def __init__(self, pretrained: str, engine_args: dict[str, Any]) -> None:
+    def __init__(self, pretrained: str, engine_args: dict[str, Any],
+                 config: str | None = None) -> None:
         self.pretrained = pretrained
         self.engine_args = engine_args
+        self.config = config
+        if config is not None and not _config_file(config).is_file():
+            raise ValueError(f"model_config={config}: no such config file; give the model's "
+                             "config.json or the directory that holds it")
 
     @cached_property
     def tokenizer(self):
@@ -44,10 +54,11 @@ class ModelFiles:
 
     @cached_property
     def hf_config(self) -> dict[str, Any]:
-        """The model's config.json as a dict (from the directory, or the local HF cache)."""
-        config_file = Path(self.pretrained) / "config.json"
-        if config_file.is_file():
-            return json.loads(config_file.read_text())
+        """The model's config.json as a dict (``config``, else from the directory, else the
+        local HF cache)."""
+        for given in (self.config, self.pretrained):
+            if given is not None and _config_file(given).is_file():
+                return json.loads(_config_file(given).read_text())
         from transformers import AutoConfig
 
         config = AutoConfig.from_pretrained(
@@ -56,13 +67,21 @@ class ModelFiles:
         )
         return config.to_dict()
 
-    @property
-    def model_config(self) -> dict[str, Any] | str:
-        """A local model directory (exact parameter count from its safetensors), else the
-        HF config, as a dict."""
-        if (Path(self.pretrained) / "config.json").is_file():
-            return self.pretrained
-        return self.hf_config
+    @cached_property
+    def model_config(self) -> dict[str, Any] | str | None:
+        """What FLOPs are priced from: a local model directory (exact parameter count from
+        its safetensors), else the config as a dict; None when there is none here (FLOPs
+        unknown, tokens still counted)."""
+        for given in (self.config, self.pretrained):
+            if given is not None and Path(given, "config.json").is_file():
+                return given
+        try:
+            return self.hf_config
+        except (OSError, ValueError) as error:  # not a local dir, not in the HF cache
+            log.warning("tts-eval: no config for %s here (%s): FLOPs are recorded as unknown; "
+                        "pass model_config=PATH (its config.json) to count them",
+                        self.pretrained, str(error).splitlines()[0] if str(error) else error)
+            return None
 
     @property
     def max_model_len(self) -> int:
@@ -92,6 +111,12 @@ class ModelFiles:
 
     def decode(self, token_ids: Sequence[int]) -> str:
         return self.tokenizer.decode(list(token_ids), skip_special_tokens=True)
+
+
+def _config_file(given: str) -> Path:
+    """A config.json named directly, or the one inside a directory."""
+    path = Path(given)
+    return path / "config.json" if path.is_dir() else path
 
 
 def _context_length(config: dict[str, Any]) -> int:

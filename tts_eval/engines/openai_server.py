@@ -35,8 +35,10 @@ class ServedModel(ModelFiles):
     """A model on servers: its files read locally, its requests through a ``ServerPool``
     (``args`` in ``POOL_ARGS`` go to the pool, the rest are ``ModelFiles``')."""
 
-    def __init__(self, pretrained: str, base_urls: Sequence[str], **args: Any) -> None:
-        super().__init__(pretrained, {k: v for k, v in args.items() if k not in POOL_ARGS})
+    def __init__(self, pretrained: str, base_urls: Sequence[str], *,
+                 model_config: str | None = None, **args: Any) -> None:
+        super().__init__(pretrained, {k: v for k, v in args.items() if k not in POOL_ARGS},
+                         model_config)
         self.pool = ServerPool(base_urls, **{k: v for k, v in args.items() if k in POOL_ARGS})
 
     @property

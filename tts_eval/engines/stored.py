@@ -76,7 +76,7 @@ class StoredEngine(GeneratesEach):
         return self.engine.decode(token_ids)
 
     @property
-    def model_config(self) -> dict[str, Any] | str:
+    def model_config(self) -> dict[str, Any] | str | None:
         return self.engine.model_config
 
     def _key(self, ids: Sequence[int], spec: SamplingSpec) -> str:
@@ -138,7 +138,7 @@ class StoredScorer:
         return self.scorer.single_token_id(text)
 
     @property
-    def model_config(self) -> dict[str, Any] | str:
+    def model_config(self) -> dict[str, Any] | str | None:
         return self.scorer.model_config
 
     def score_positions(self, token_ids: Sequence[Sequence[int]],

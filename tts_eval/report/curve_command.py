@@ -22,7 +22,7 @@ from tabulate import tabulate
 from tts_eval.metrics import ks_for
 from tts_eval.metrics.budget_control import BudgetPoint, control, performance, scaling
 from tts_eval.report.curves import EstimatePoint, estimate_points, mark_pareto
-from tts_eval.report.runs import Run, RunError, load_run
+from tts_eval.report.runs import Run, RunError, load_run, require_flops
 
 
 def task_points(runs: list[Run], task: str, x: str, alpha: float = 0.05) -> list[EstimatePoint]:
@@ -94,8 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         runs = [load_run(path) for path in args.runs]
+        if args.x == "flops":
+            runs = [require_flops(run, args.task) for run in runs]
     except RunError as exc:
-        print(f"tts-eval curve: {exc}", file=sys.stderr)
+        print(f"tts-eval curve: {exc}" + (" (or plot against --x tokens)"
+                                          if "FLOPs" in str(exc) else ""), file=sys.stderr)
         return 2
     tasks = args.task or sorted({task for run in runs for task in run.tasks})
     missing = [t for t in tasks if not any(t in run.tasks for run in runs)]

@@ -16,7 +16,7 @@ import sys
 from tabulate import tabulate
 
 from tts_eval.report.curves import CurvePoint, accuracy_at, break_even, run_curve
-from tts_eval.report.runs import Run, RunError, load_run
+from tts_eval.report.runs import Run, RunError, load_run, require_flops
 
 
 def _fmt_acc(value: float | None) -> str:
@@ -88,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     if not tasks:
         print("tts-eval match: the runs share no task"
               + (f" among {', '.join(args.task)}" if args.task else ""), file=sys.stderr)
+        return 2
+    try:
+        for run in runs:
+            require_flops(run, tasks)
+    except RunError as exc:
+        print(f"tts-eval match: {exc}", file=sys.stderr)
         return 2
     names = _names(runs)
     for task in tasks:

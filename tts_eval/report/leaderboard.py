@@ -30,7 +30,7 @@ import numpy as np
 from tabulate import tabulate
 
 from tts_eval.report.curves import bootstrap_interval
-from tts_eval.report.runs import ProblemResult, Run
+from tts_eval.report.runs import ProblemResult, Run, require_flops
 
 SCHEMA_FILE = "entry-v1.schema.json"
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -120,6 +120,7 @@ def build_entry(run: Run, task: str, subtasks: list[str] | None = None) -> dict[
     """The leaderboard entry of ``task`` in ``run`` (validated); a group's entry pools the
     problems of its ``subtasks`` (each problem weighs the same, as lm-eval's group means)."""
     parts = {t: run.tasks[t] for t in (subtasks or [task])}
+    require_flops(run, parts)  # every row states what it spent
     problems = [p for t in sorted(parts) for p in parts[t]]
     config = run.config
     model_args = dict(config.get("model_args") or {})

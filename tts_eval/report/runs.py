@@ -7,6 +7,8 @@ runs through here, so it needs no GPU and never generates again.
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -63,6 +65,21 @@ class Run:
     config: dict[str, Any] = field(default_factory=dict)
     tasks: dict[str, list[ProblemResult]] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)  # lm-eval's whole results JSON
+
+
+def require_flops(run: Run, tasks: Iterable[str] | None = None) -> Run:
+    """``run``, when every problem of ``tasks`` (default: all) states its FLOPs; else a
+    RunError naming the fix. Tables, curves and matches that rank by FLOPs call this:
+    a run whose model had no config here recorded its FLOPs as unknown."""
+    for task in run.tasks if tasks is None else tasks:
+        if any(math.isnan(problem.spent[1]) for problem in run.tasks.get(task, [])):
+            raise RunError(
+                f"{run.path}: task {task} has unknown FLOPs (its model's config was not "
+                "there when it ran); run the same lm_eval command again with "
+                "model_config=PATH (the model's config.json): its run store replays every "
+                "sample, nothing is generated again"
+            )
+    return run
 
 
 def _task_of(samples_file: Path) -> str:

@@ -34,7 +34,7 @@ def row_for(run: Run, task: str, problems: list[ProblemResult]) -> Row:
         problems=len(problems), params_active=first.model.params_active if first.model else 0,
         accuracy=sum(s["acc"] for s in scores) / len(scores),
         tokens=sum(s["total_tokens"] for s in scores) / len(scores),
-        flops=sum(s["flops"] for s in scores) / len(scores),
+        flops=sum(p.spent[1] for p in problems) / len(problems),
     )
 
 

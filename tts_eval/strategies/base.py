@@ -158,6 +158,12 @@ def worst_reading(ctx: Context, prompt: str, solution: str, new_tokens: int) -> 
     return ctx.meter.pricer.verify(read + new_tokens)
 
 
+def model_record(pricer: Pricer) -> ModelRecord | None:
+    """The generator's size for a record (None: unknown, its config is not here)."""
+    info = pricer.model_info()
+    return None if info is None else ModelRecord(**info)
+
+
 def derive_seed(seed: int | None, label: object) -> int | None:
     """A seed for one labelled request of a problem whose request seed is ``seed``: the
     same (seed, label) always gives the same seed, different labels differ."""
@@ -375,6 +381,6 @@ class Strategy(ABC):
             clusters=clusters,
             cost=ctx.meter.spent[index],
             budget=draws.budget,
-            model=ModelRecord(**ctx.meter.pricer.model_info()),
+            model=model_record(ctx.meter.pricer),
         )
 

@@ -25,13 +25,14 @@ from typing import Any, ClassVar
 
 from tts_eval.accounting import Budget, BudgetError, Cost
 from tts_eval.engines import Completion, SamplingSpec
-from tts_eval.records import ModelRecord, NodeRecord, SampleRecord, TTSRecord
+from tts_eval.records import NodeRecord, SampleRecord, TTSRecord
 from tts_eval.strategies.base import (
     Context,
     Problem,
     SampleAnswers,
     Strategy,
     derive_seed,
+    model_record,
     read_within_budget,
     sample_answers,
     worst_reading,
@@ -412,7 +413,7 @@ class TreeSearch(Strategy):
             chosen_index=chosen, chosen_answer=answers.answers[chosen],
             prompt_tokens=len(search.prompt_ids), cached_prompt_tokens=0, clusters=clusters,
             cost=ctx.meter.spent[search.index], budget=budget,
-            model=ModelRecord(**ctx.meter.pricer.model_info()),
+            model=model_record(ctx.meter.pricer),
             tree=[_node_record(node) for node in search.nodes],
         )
 

@@ -90,7 +90,15 @@ class RewardModelVerifier:
 
     @property
     def model_config(self) -> dict[str, Any] | str:
-        return self.scorer.model_config
+        """The reward model's config: it must be here (None would price its readings as an
+        oracle's, free)."""
+        config = self.scorer.model_config
+        if config is None:
+            name = getattr(self.scorer, "pretrained", "the reward model")
+            raise ValueError(f"verifier model {name}: its config.json is "
+                             "not here, so its readings cannot be priced; give "
+                             "verifier_model as a local directory or a model in the HF cache")
+        return config
 
     @property
     def step_delimiter(self) -> str:
