@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                     "ranked tables of runs: Markdown, CSV, JSON per task + one HTML page"),
     "compare": ("tts_eval.report.compare",
                 "CI gate: is a candidate run significantly worse than a baseline? (exit 1)"),
+    "calibrate": ("tts_eval.report.calibrate",
+                  "compute-optimal: the best strategy per difficulty bin and budget, from runs"),
     "runs": ("tts_eval.store.command",
              "run stores: `ls` models, samples and runs; `show` a run; `gc` prune"),
     "make-tiny-model": ("tts_eval.dev.tiny_model", "tiny random-weight model for plumbing tests"),

@@ -37,19 +37,22 @@ def evaluate(
     out_dir: str | Path,
     *,
     limit: int | None = None,
+    samples: dict[str, list[int]] | None = None,
     tasks=None,
 ) -> dict[str, Any]:
     """Evaluate ``lm`` on ``task_names`` with samples logged; returns lm-eval's results.
 
     ``model_args``: everything ``lm`` was built from (engine arguments included), recorded
     under ``config`` as ``lm_eval --model tts-vllm --model_args ...`` would record them.
+    ``samples``: only these documents of each task (lm_eval's ``--samples``).
     """
     import lm_eval
     from lm_eval.loggers import EvaluationTracker
 
     tracker = EvaluationTracker(output_path=str(out_dir))
     results = lm_eval.simple_evaluate(model=lm, model_args=dict(model_args),
-                                      tasks=list(task_names), limit=limit, log_samples=True,
+                                      tasks=list(task_names), limit=limit, samples=samples,
+                                      log_samples=True,
                                       task_manager=tasks or task_manager(),
                                       evaluation_tracker=tracker, verbosity=_verbosity())
     results["config"]["model"] = MODEL_NAME

@@ -86,6 +86,8 @@ class ModelArgs:
                                             "thinking, before the answer (empty: none)")
     max_answer_tokens: int = _arg(256, "`budget_forcing`: tokens for the answer after "
                                        "thinking")
+    calibration: str | None = _arg(None, "`adaptive`: the file `tts-eval calibrate` wrote "
+                                   "(which strategy per difficulty bin and budget)")
     think: str = _arg("auto", "a reasoning model's thinking delimiters: `qwen3`, `r1` "
                               "(`<think>`/`</think>`), `s1` (`<|im_start|>think`/"
                               "`<|im_start|>answer`), `none`, or `auto` (from the chat "

@@ -22,7 +22,9 @@ import numpy as np
 
 from tts_eval.metrics import ks_for
 from tts_eval.metrics.every_k import best_of_curve, pass_curves, vote_curves
+from tts_eval.records import TTSRecord
 from tts_eval.report.runs import ProblemResult
+from tts_eval.strategies import STRATEGIES
 
 BOOTSTRAP_RESAMPLES = 1000
 ORACLE_ESTIMATORS = ("pass@k",)  # upper bounds, not strategies: never on the frontier
@@ -54,12 +56,29 @@ class EstimatePoint:
 
 @dataclass(frozen=True)
 class ProblemCurves:
-    """Per-problem accuracy (P, K) of each estimator, and mean cost at each k (K,)."""
+    """Per-problem accuracy (P, K) of each estimator, and per-problem expected cost at each
+    k (P, K): tokens and FLOPs."""
 
     ks: list[int]
     accuracy: dict[str, np.ndarray]
-    tokens: np.ndarray
-    flops: np.ndarray
+    problem_tokens: np.ndarray
+    problem_flops: np.ndarray
+
+    @property
+    def tokens(self) -> np.ndarray:
+        """Mean tokens per problem at each k (K,)."""
+        return self.problem_tokens.mean(axis=0)
+
+    @property
+    def flops(self) -> np.ndarray:
+        """Mean FLOPs per problem at each k (K,)."""
+        return self.problem_flops.mean(axis=0)
+
+
+def independent_samples(record: TTSRecord) -> bool:
+    """Are the record's samples independent draws (any k of them: its strategy at n=k)?"""
+    strategy = STRATEGIES.get(record.strategy)
+    return record.tree is None and strategy is not None and strategy.independent_samples
 
 
 def _scores(problem: ProblemResult, n: int) -> list[float] | None:
@@ -73,11 +92,11 @@ def problem_curves(problems: list[ProblemResult]) -> ProblemCurves:
     if not problems:
         raise ValueError("no problems to draw a curve from")
     records = [p.record for p in problems]
-    if any(r.tree is not None for r in records):  # a search: one point at its own cost
+    if not all(independent_samples(r) for r in records):  # a search, chains: one point
         acc = np.array([[float(p.chosen_right)] for p in problems])
         n = int(records[0].params.get("n") or len(records[0].samples))
-        tokens, flops = np.mean([p.spent for p in problems], axis=0)
-        return ProblemCurves([n], {"acc": acc}, np.array([tokens]), np.array([flops]))
+        spent = np.array([p.spent for p in problems])
+        return ProblemCurves([n], {"acc": acc}, spent[:, :1], spent[:, 1:])
     n = min(len(r.samples) for r in records)
     if n == 0:
         raise ValueError("a problem has no samples")
@@ -94,9 +113,9 @@ def problem_curves(problems: list[ProblemResult]) -> ProblemCurves:
                                           for w, c in zip(weights, correct, strict=True)])
         accuracy["weighted_maj@k"] = vote_curves(clusters, cluster_correct, weights)
     ks = np.arange(1, n + 1, dtype=float)
-    tokens = np.zeros(n)
-    flops = np.zeros(n)
-    for record in records:
+    tokens = np.zeros((len(records), n))
+    flops = np.zeros((len(records), n))
+    for i, record in enumerate(records):
         count = len(record.samples)
         sample_tokens = record.completion_tokens / count
         sample_flops = sum(s.flops or 0.0 for s in record.samples) / count
@@ -104,10 +123,9 @@ def problem_curves(problems: list[ProblemResult]) -> ProblemCurves:
         reading_tokens = cost.verifier_tokens / count if cost else 0.0
         reading_flops = cost.verifier_flops / count if cost else 0.0
         prefill = (cost.generator_flops if cost else 0.0) - sample_flops * count
-        tokens += record.prompt_tokens + ks * (sample_tokens + reading_tokens)
-        flops += prefill + ks * (sample_flops + reading_flops)
-    return ProblemCurves(list(range(1, n + 1)), accuracy, tokens / len(records),
-                         flops / len(records))
+        tokens[i] = record.prompt_tokens + ks * (sample_tokens + reading_tokens)
+        flops[i] = prefill + ks * (sample_flops + reading_flops)
+    return ProblemCurves(list(range(1, n + 1)), accuracy, tokens, flops)
 
 
 def bootstrap_interval(per_problem: np.ndarray, alpha: float = 0.05,

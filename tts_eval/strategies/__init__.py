@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 
+from tts_eval.strategies.adaptive import Adaptive
 from tts_eval.strategies.base import Context, Problem, Strategy
 from tts_eval.strategies.beam_search import BeamSearch
 from tts_eval.strategies.best_of_n import BestOfN
@@ -16,7 +17,7 @@ from tts_eval.strategies.weighted_majority import WeightedMajority
 
 STRATEGIES: dict[str, type[Strategy]] = {
     cls.name: cls for cls in (Greedy, PlainSampling, Majority, BestOfN, WeightedMajority,
-                              BeamSearch, DVTS, Rebase, BudgetForcing, Revisions)
+                              BeamSearch, DVTS, Rebase, BudgetForcing, Revisions, Adaptive)
 }
 
 

@@ -184,6 +184,9 @@ class Strategy(ABC):
     name: ClassVar[str]
     uses_verifier: ClassVar[bool] = False
     extra_args: ClassVar[tuple[str, ...]] = ()  # what it reads beyond n and the budget
+    # Its n samples are independent draws, so any k of them are this strategy at n=k:
+    # one run gives the whole curve (reports, calibration). Searches and chains: False.
+    independent_samples: ClassVar[bool] = False
 
     def __init__(self, n: int | None = None, budget: Budget | None = None) -> None:
         self.budget = budget or Budget()

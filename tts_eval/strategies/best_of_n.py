@@ -21,6 +21,7 @@ from tts_eval.verifiers import AGGREGATES, aggregate
 
 class BestOfN(Strategy):
     name = "best_of_n"
+    independent_samples = True
     uses_verifier = True
     extra_args = ("aggregate",)
 

@@ -61,6 +61,7 @@ class Chain:
 
 class BudgetForcing(Strategy):
     name = "budget_forcing"
+    independent_samples = True
     extra_args = ("max_thinking_tokens", "min_thinking_tokens", "num_ignore", "ignore_str",
                   "answer_cue", "max_answer_tokens")
 

@@ -38,6 +38,7 @@ class PlainSampling(Strategy):
     """n samples; the first one is the answer. Its records feed pass@k and maj@k."""
 
     name = "sample"
+    independent_samples = True
     choose_first = True
 
     def run(self, problems: Sequence[Problem], ctx: Context) -> list[TTSRecord]:
