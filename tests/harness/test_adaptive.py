@@ -15,7 +15,7 @@ from tts_eval.toy import model_path
 
 pytestmark = pytest.mark.vllm
 TASKS = [f"arith_tts_l{level}" for level in range(1, 6)]
-BINS = 3
+BINS = 3  # asked for; a pilot of 4 agrees in 5 steps, so there may be fewer
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +47,9 @@ def test_adaptive_spends_within_budget_and_gives_hard_bins_other_settings(engine
                                budgets=[900, 1800, 3600])
     file = tmp_path / "calibration.json"
     calibration.save(file)
-    differ = [j for j, budget in enumerate(calibration.budgets)
-              if calibration.table[0][j].setting != calibration.table[-1][j].setting]
-    assert differ, "the easiest and hardest bins chose alike at every budget"
+    differ = [j for j, budget in enumerate(calibration.budgets) if calibration.use_pilot[j]
+              and calibration.table[0][j].setting != calibration.table[-1][j].setting]
+    assert differ, "no budget where the pilot pays and the easiest and hardest bins differ"
     budget = calibration.budgets[differ[-1]]
 
     adaptive = _run(engine, tmp_path / "adaptive", samples=calibration.split["evaluation"],
@@ -72,7 +72,8 @@ def test_adaptive_spends_within_budget_and_gives_hard_bins_other_settings(engine
             assert chosen["setting"] == calibration.settings[expected].label
             assert 0 < pilot_tokens < record.cost.total_tokens
         by_bin.setdefault(chosen["bin"], set()).add(chosen["setting"])
-    assert by_bin.get(1) and by_bin.get(BINS), f"held-out problems per bin: {by_bin}"
-    assert by_bin[1] != by_bin[BINS]
+    hardest = len(calibration.table)
+    assert by_bin.get(1) and by_bin.get(hardest), f"held-out problems per bin: {by_bin}"
+    assert by_bin[1] != by_bin[hardest]
     (results,) = (tmp_path / "adaptive").rglob("results_*.json")
     assert json.loads(results.read_text())["config"]["model_args"]["strategy"] == "adaptive"

@@ -61,7 +61,7 @@ def runs(tmp_path):
         search.append(_record("beam_search", {"n": 8, "beam_width": 2, "temperature": 0.8},
                               ["5"], 0, SEARCH_FLOPS, tree=True))
     return [_write(tmp_path / "majority8", majority, {"strategy": "majority"}),
-            _write(tmp_path / "beam8", search, {"strategy": "beam_search",
+            _write(tmp_path / "beam8", search, {"strategy": "beam_search", "beam_width": 2,
                                                 "verifier": "toy-prm"})]
 
 
@@ -99,6 +99,22 @@ def test_hard_bins_buy_the_search_easy_bins_one_sample_and_the_pilot_is_charged(
     assert report["out_of_fold"][1][0] == 1.0 and report["held_out"][1][0] == 1.0
     single_acc, single_cost, _ = report["single_held_out"][1]
     assert single_acc == 1.0 and single_cost > report["held_out"][1][1]
+    # at 6e9 the pilot leaves room for one sample only: majority of 4 without a pilot wins
+    assert calibration.use_pilot == [False, True]
+    assert calibration.settings[calibration.single[0].setting].label == "majority(n=4)"
+
+
+def test_adaptive_runs_the_single_setting_where_the_pilot_does_not_pay(runs, tmp_path):
+    calibration, _ = calibrate([load_run(r) for r in runs], [TASK], bins=2,
+                               budgets=[6e9, 3e10], seed=3)
+    calibration.save(tmp_path / "calibration.json")
+    cheap = get_strategy("adaptive", budget=Budget(flops=7e9),
+                         calibration=str(tmp_path / "calibration.json"))
+    assert cheap.single == calibration.single[0].setting and not cheap.uses_verifier
+    assert cheap.params["pilot"] == 0
+    rich = get_strategy("adaptive", budget=Budget(flops=3e10),
+                        calibration=str(tmp_path / "calibration.json"))
+    assert rich.single is None and rich.params["pilot"] == 4 and rich.uses_verifier
 
 
 def test_oracle_bins_need_no_pilot_and_other_splits_are_other_problems(runs):

@@ -81,9 +81,12 @@ def _shared_problems(runs: list[Run], tasks: list[str]) -> list[tuple[str, int]]
     return sorted(keys)
 
 
-def _setting_params(strategy: str, params: dict, n: int) -> dict:
+def _setting_params(strategy: str, run: Run, n: int) -> dict:
+    """``n`` and what the run's user set of what ``strategy`` reads: the arguments that
+    reproduce it (defaults stay defaults, a verifier's own step delimiter stays its own)."""
+    given = run.config.get("model_args") or {}
     reads = STRATEGIES[strategy].extra_args
-    return {"n": n, **{k: v for k, v in params.items() if k in reads}}
+    return {"n": n, **{k: v for k, v in given.items() if k in reads}}
 
 
 def _verifier(run: Run) -> str | None:
@@ -107,8 +110,7 @@ def measure(runs: list[Run], tasks: list[str], unit: str) -> Measured:
                            "budget_flops)")
         verifier = _verifier(run)
         if not independent_samples(first):
-            params = _setting_params(first.strategy, first.params,
-                                     int(first.params.get("n") or 1))
+            params = _setting_params(first.strategy, run, int(first.params.get("n") or 1))
             settings.append(Setting(first.strategy, params, verifier if
                                     STRATEGIES[first.strategy].uses_verifier else None,
                                     run.name))
@@ -124,7 +126,7 @@ def measure(runs: list[Run], tasks: list[str], unit: str) -> Measured:
                 strategy = (first.strategy if first.strategy in VOTES_BY_MAJORITY
                             else "majority")
             for k in ks_for(len(curves.ks)):
-                setting = Setting(strategy, _setting_params(strategy, first.params, k),
+                setting = Setting(strategy, _setting_params(strategy, run, k),
                                   verifier if STRATEGIES[strategy].uses_verifier else None,
                                   run.name)
                 if any((s.strategy, s.params, s.verifier)
@@ -183,21 +185,39 @@ def _independent(run: Run, tasks: list[str]) -> bool:
     return bool(records) and independent_samples(records[0])
 
 
+@dataclass
+class Fit:
+    """Choices fitted on some problems: per bin and budget, the best single setting per
+    budget (no pilot), and per budget whether the pilot pays for itself there."""
+
+    edges: list[float]
+    table: list[list[Choice]]
+    single: list[Choice]
+    use_pilot: list[bool]
+
+
 def fit(measured: Measured, values: np.ndarray, pilot_cost: np.ndarray, rows: np.ndarray,
-        bins: int, budgets: list[float]) -> tuple[list[float], list[list[Choice]]]:
-    """Edges and per-bin choices from the problems ``rows``."""
+        bins: int, budgets: list[float]) -> Fit:
+    """Edges, per-bin choices and the fallback without a pilot, from the problems ``rows``.
+    The pilot is used at a budget only where it beats the best single setting on them:
+    more accurate, or as accurate for less."""
     edges = quantile_edges(values[rows], bins)
     table = []
-    for b in range(1, bins + 1):
+    for b in range(1, len(edges) + 2):
         members = rows[[_bin(values[i], edges) == b for i in rows]]
-        # an empty bin (ties at an edge) takes what suits every problem fitted on
         chosen_on = members if len(members) else rows
         table.append([_best(measured, chosen_on, pilot_cost, budget) for budget in budgets])
-    return edges, table
+    single = [_best(measured, rows, np.zeros_like(pilot_cost), budget) for budget in budgets]
+    binned = _apply_bins(measured, values, pilot_cost, rows, edges, table)
+    use_pilot = [choice.setting is None or (round(acc, 9), -cost) > (
+                     round(choice.accuracy or 0.0, 9), -(choice.cost or 0.0))
+                 for (acc, cost), choice in zip(binned, single, strict=True)]
+    return Fit(edges, table, single, use_pilot)
 
 
 def quantile_edges(values: np.ndarray, bins: int) -> list[float]:
-    """Descending edges cutting ``values`` into ``bins`` bins of about equal size. Each edge
+    """Descending edges cutting ``values`` into ``bins`` bins of about equal size (fewer when
+    the values take fewer distinct levels than that). Each edge
     lies midway between two distinct neighbouring values, at the break nearest the
     quantile: difficulty values are often discrete (a pilot of 4 agrees 0.25, 0.5, 0.75 or
     1), and an edge on a value would put all its ties on one side by convention."""
@@ -211,7 +231,7 @@ def quantile_edges(values: np.ndarray, bins: int) -> list[float]:
         wanted = b * len(ordered) / bins
         cut = min(breaks, key=lambda c: (abs(c - wanted), c))
         edges.append((ordered[cut - 1] + ordered[cut]) / 2)
-    return edges
+    return sorted(set(edges), reverse=True)  # fewer distinct values: fewer bins
 
 
 def _bin(value: float, edges: list[float]) -> int:
@@ -231,11 +251,11 @@ def _best(measured: Measured, members: np.ndarray, pilot_cost: np.ndarray,
     return Choice(budget, best, float(acc[best]), float(cost[best]))
 
 
-def evaluate(measured: Measured, values: np.ndarray, pilot_cost: np.ndarray,
-             rows: np.ndarray, edges: list[float], table: list[list[Choice]]
-             ) -> list[tuple[float, float]]:
-    """Per budget: accuracy and mean cost of the choices applied to the problems ``rows``
-    (a problem whose bin has no setting at that budget answers nothing: wrong, free)."""
+def _apply_bins(measured: Measured, values: np.ndarray, pilot_cost: np.ndarray,
+                rows: np.ndarray, edges: list[float], table: list[list[Choice]]
+                ) -> list[tuple[float, float]]:
+    """Per budget: accuracy and mean cost on ``rows`` of each problem's bin's choice, its
+    pilot included (a bin with no setting at that budget answers nothing: wrong, free)."""
     out = []
     for j in range(len(table[0])):
         right, spent = [], []
@@ -251,19 +271,24 @@ def evaluate(measured: Measured, values: np.ndarray, pilot_cost: np.ndarray,
     return out
 
 
-def _single(measured: Measured, fit_rows: np.ndarray, rows: np.ndarray,
-            pilot_cost: np.ndarray, budgets: list[float]) -> list[tuple[float, float, int | None]]:
-    """The best single setting per budget, chosen on ``fit_rows`` (no pilot: it needs no
-    difficulty), measured on ``rows``."""
+def evaluate(measured: Measured, values: np.ndarray, pilot_cost: np.ndarray,
+             rows: np.ndarray, fitted: Fit) -> list[tuple[float, float]]:
+    """Per budget: accuracy and mean cost on ``rows`` of what ``fitted`` runs there (the
+    pilot and the bins' choices, or the single setting)."""
+    binned = _apply_bins(measured, values, pilot_cost, rows, fitted.edges, fitted.table)
+    single = _measure_choices(measured, rows, fitted.single)
+    return [b if use else (acc, cost) for b, use, (acc, cost, _) in
+            zip(binned, fitted.use_pilot, single, strict=True)]
+
+
+def _measure_choices(measured: Measured, rows: np.ndarray, choices: list[Choice]
+                     ) -> list[tuple[float, float, int | None]]:
+    """Accuracy and mean cost on ``rows`` of one setting per budget (None: wrong, free)."""
     out = []
-    for budget in budgets:
-        choice = _best(measured, fit_rows, np.zeros_like(pilot_cost), budget)
-        if choice.setting is None:
-            out.append((0.0, 0.0, None))
-        else:
-            s = choice.setting
-            out.append((float(measured.accuracy[s, rows].mean()),
-                        float(measured.cost[s, rows].mean()), s))
+    for choice in choices:
+        s = choice.setting
+        out.append((0.0, 0.0, None) if s is None else (
+            float(measured.accuracy[s, rows].mean()), float(measured.cost[s, rows].mean()), s))
     return out
 
 
@@ -311,32 +336,31 @@ def calibrate(runs: list[Run], tasks: list[str], *, difficulty: str = "agreement
         raise RunError(f"{len(cal_rows)} calibration problems for {bins} bins; give more "
                        "problems, a larger --share or fewer --bins")
     budgets = sorted(budgets or default_budgets(measured, cal_rows, pilot_cost))
-    edges, table = fit(measured, values, pilot_cost, cal_rows, bins, budgets)
+    fitted = fit(measured, values, pilot_cost, cal_rows, bins, budgets)
     report = {"budgets": budgets,
-              "in_sample": evaluate(measured, values, pilot_cost, cal_rows, edges, table),
-              "single_in_sample": _single(measured, cal_rows, cal_rows, pilot_cost, budgets)}
+              "in_sample": evaluate(measured, values, pilot_cost, cal_rows, fitted),
+              "single_in_sample": _measure_choices(measured, cal_rows, fitted.single)}
     if folds >= 2:
         oof = np.zeros((len(budgets), 2))
         single_oof = np.zeros((len(budgets), 2))
         for held in folds_of(cal_rows, folds, seed):
-            train = np.setdiff1d(cal_rows, held)
-            fold_edges, fold_table = fit(measured, values, pilot_cost, train, bins, budgets)
-            oof += np.array(evaluate(measured, values, pilot_cost, held, fold_edges,
-                                     fold_table)) * len(held)
-            single_oof += np.array([(a, c) for a, c, _ in _single(
-                measured, train, held, pilot_cost, budgets)]) * len(held)
+            fold = fit(measured, values, pilot_cost, np.setdiff1d(cal_rows, held), bins,
+                       budgets)
+            oof += np.array(evaluate(measured, values, pilot_cost, held, fold)) * len(held)
+            single_oof += np.array([(a, c) for a, c, _ in _measure_choices(
+                measured, held, fold.single)]) * len(held)
         report["out_of_fold"] = [tuple(map(float, row)) for row in oof / len(cal_rows)]
         report["single_out_of_fold"] = [tuple(map(float, r)) for r in single_oof / len(cal_rows)]
     if len(eval_rows):
-        report["held_out"] = evaluate(measured, values, pilot_cost, eval_rows, edges, table)
-        report["single_held_out"] = _single(measured, cal_rows, eval_rows, pilot_cost,
-                                            budgets)
+        report["held_out"] = evaluate(measured, values, pilot_cost, eval_rows, fitted)
+        report["single_held_out"] = _measure_choices(measured, eval_rows, fitted.single)
+    edges = fitted.edges
     sizes = [int(sum(_bin(values[i], edges) == b for i in cal_rows)) for b in
-             range(1, bins + 1)]
+             range(1, len(edges) + 2)]
     side = {"calibration": cal_rows, "evaluation": eval_rows}
     calibration = Calibration(
         unit=unit, difficulty=difficulty, edges=edges, settings=measured.settings,
-        table=table, model=model,
+        table=fitted.table, single=fitted.single, use_pilot=fitted.use_pilot, model=model,
         pilot={} if difficulty == "oracle" else {
             "n": pilot, "run": pilot_run, "cost": float(pilot_cost[cal_rows].mean()),
             "aggregate": _aggregate(runs, pilot_run)},
@@ -373,16 +397,13 @@ def markdown(calibration: Calibration, report: dict) -> str:
     fmt = "{:.3e}" if unit == "flops" else "{:.0f}"
     head = [f"budget ({unit}/problem)",
             *[f"bin {b} ({n} problems)" for b, n in
-              enumerate(calibration.extra["bin_sizes"], 1)]]
+              enumerate(calibration.extra["bin_sizes"], 1)], "no pilot: one setting",
+            "pilot pays"]
     rows = []
     for j, budget in enumerate(calibration.budgets):
-        cells = []
-        for row in calibration.table:
-            choice = row[j]
-            cells.append("-" if choice.setting is None else
-                         f"{calibration.settings[choice.setting].label} "
-                         f"{100 * choice.accuracy:.0f}%")
-        rows.append([fmt.format(budget), *cells])
+        cells = [_cell(calibration, row[j]) for row in calibration.table]
+        rows.append([fmt.format(budget), *cells, _cell(calibration, calibration.single[j]),
+                     "yes" if calibration.use_pilot[j] else "no"])
     parts = [f"difficulty: {calibration.difficulty} (bin 1 easiest; edges "
              f"{', '.join(f'{e:.3g}' for e in calibration.edges)})",
              tabulate(rows, headers=head, tablefmt="github", disable_numparse=True)]
@@ -399,6 +420,12 @@ def markdown(calibration: Calibration, report: dict) -> str:
     parts.append(tabulate(rows, headers=["budget", *[name for _, name in present]],
                           tablefmt="github", disable_numparse=True))
     return "\n\n".join(parts) + "\n"
+
+
+def _cell(calibration: Calibration, choice: Choice) -> str:
+    if choice.setting is None:
+        return "-"
+    return f"{calibration.settings[choice.setting].label} {100 * choice.accuracy:.0f}%"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,21 +8,30 @@ this budget; that strategy then runs with what is left of the same budget. Snell
 estimated difficulty from 2048 uncharged samples with gold answers; here the estimate uses
 no gold and its cost is in every record.
 
-The pilot and the chosen strategy each pay the prompt's prefill (conservative: a prefix
-cache would share it). A problem whose budget has no room for one more sample after the
-pilot answers with the pilot's majority, as does a bin with nothing calibrated at this
-budget.
+At a budget where the pilot did not pay for itself on the calibration problems (the best
+single setting was as accurate for less), that setting runs alone, without a pilot. The
+pilot and the chosen strategy each pay the prompt's prefill (conservative: a prefix cache
+would share it). A problem whose budget has no room for one more sample after the pilot
+answers with the pilot's majority, as does a bin with nothing calibrated at this budget.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from tts_eval.accounting import Budget, BudgetError, Meter
 from tts_eval.records import TTSRecord
-from tts_eval.strategies.base import Context, Problem, ProblemDraws, Strategy, sample_answers
+from tts_eval.strategies.base import (
+    Context,
+    Problem,
+    ProblemDraws,
+    Strategy,
+    sample_answers,
+    worst_reading,
+)
 from tts_eval.strategies.calibration import (
     PREDICTORS,
     Calibration,
@@ -34,6 +43,7 @@ from tts_eval.strategies.sampling import cluster_by_kind
 from tts_eval.strategies.voting import majority_choice
 from tts_eval.verifiers import aggregate
 
+log = logging.getLogger(__name__)
 PILOT_ONLY = "pilot majority"  # what a problem runs when nothing more fits
 
 
@@ -43,7 +53,10 @@ class Adaptive(Strategy):
 
     def __init__(self, n: int | None = None, budget: Budget | None = None,
                  calibration: str | None = None) -> None:
-        super().__init__(n, budget)
+        if n is not None:
+            raise ValueError(f"strategy 'adaptive' takes its samples from its calibration "
+                             f"(pilot, chosen settings); drop n={n}")
+        super().__init__(None, budget)
         if calibration is None:
             raise ValueError("strategy 'adaptive' needs calibration=FILE: write one with "
                              "tts-eval calibrate RUN... --out FILE")
@@ -58,15 +71,23 @@ class Adaptive(Strategy):
             raise BudgetError(f"strategy=adaptive chooses per budget, and "
                               f"calibration={calibration} counts {cal.unit}: give "
                               f"budget_{cal.unit}=")
-        if limit < min(cal.budgets):
+        level = cal.level(limit)
+        if level is None:
             raise BudgetError(f"budget_{cal.unit}={limit:g} is below the smallest calibrated "
                               f"budget {min(cal.budgets):g} of calibration={calibration}; "
                               "raise it, or calibrate with smaller --budgets")
         self.limit = limit
         self.pilot = int(cal.pilot["n"])
-        chosen = {c.setting for row in cal.table for c in row if c.setting is not None}
-        self.uses_verifier = cal.difficulty == "verifier" or any(  # type: ignore[misc]
-            cal.settings[s].verifier for s in chosen)
+        # where the pilot did not beat the best single setting, that setting runs alone
+        self.single = None if cal.use_pilot[level] else cal.single[level].setting
+        if not cal.use_pilot[level] and self.single is None:
+            raise BudgetError(f"no calibrated setting fits budget_{cal.unit}={limit:g}; "
+                              "raise it")
+        chosen = ({self.single} if self.single is not None else
+                  {row[level].setting for row in cal.table} - {None})
+        self.uses_verifier = (  # type: ignore[misc]
+            (self.single is None and cal.difficulty == "verifier")
+            or any(cal.settings[s].verifier for s in chosen))
         self.strategies = {s: self._build(cal.settings[s]) for s in sorted(chosen)}
 
     def _build(self, setting: Setting) -> Strategy:
@@ -76,10 +97,13 @@ class Adaptive(Strategy):
 
     @property
     def params(self) -> dict[str, Any]:
-        return {"n": self.pilot, "calibration": Path(self.path).name,
+        return {"pilot": 0 if self.single is not None else self.pilot,
+                "calibration": Path(self.path).name,
                 "difficulty": self.calibration.difficulty}
 
     def run(self, problems: Sequence[Problem], ctx: Context) -> list[TTSRecord]:
+        if self.single is not None:
+            return self._run_single(self.single, problems, ctx)
         cal = self.calibration
         pilots = self.draw(problems, ctx, n=self.pilot, read=cal.difficulty == "verifier")
         answers = [sample_answers(p, d.completions, ctx.engine)
@@ -88,14 +112,21 @@ class Adaptive(Strategy):
         values = [self._difficulty(c, d) for c, d in zip(clusters, pilots, strict=True)]
         bins = [cal.bin_of(v) for v in values]
         pilot_costs = list(ctx.meter.spent)
-        chosen: list[int | None] = [
-            cal.choose(b, self.limit).setting if self._room_for_a_sample(p, i, ctx) else None
-            for i, (p, b) in enumerate(zip(problems, bins, strict=True))]
+        chosen = [cal.choose(b, self.limit).setting for b in bins]
+        chosen = [s if s is not None and self._room_for_a_step(problems[i], i, s, ctx) else None
+                  for i, s in enumerate(chosen)]
         records: dict[int, TTSRecord] = {}
         for setting in sorted({s for s in chosen if s is not None}):
             members = [i for i, s in enumerate(chosen) if s == setting]
-            records.update(zip(members, self._run_setting(setting, members, problems, ctx),
-                               strict=True))
+            try:
+                records.update(zip(members, self._run_setting(setting, members, problems, ctx),
+                                   strict=True))
+            except BudgetError as error:  # raised before it generated: the pilot answers
+                log.warning("tts-eval: adaptive: %s on %d problems left no room after the "
+                            "pilot (%s); they answer with the pilot's majority",
+                            cal.settings[setting].label, len(members), error)
+                for i in members:
+                    chosen[i] = None
         for i in (i for i, s in enumerate(chosen) if s is None):
             records[i] = self.make_record(problems[i], pilots[i], ctx, i,
                                           _pilot_choice(clusters[i]), clusters[i], answers[i])
@@ -108,11 +139,24 @@ class Adaptive(Strategy):
                 "setting": label, "pilot": {
                     "samples": len(pilots[i].completions), "answers": answers[i].answers,
                     "cost": pilot_costs[i].to_dict()}}
-            record.params = {**self.record_params(problem), "setting": label,
-                             "setting_params": record.params}
-            record.strategy = self.name
-            out.append(record)
+            out.append(self._as_adaptive(record, problem, label))
         return out
+
+    def _run_single(self, setting: int, problems: Sequence[Problem],
+                    ctx: Context) -> list[TTSRecord]:
+        """The best single setting at this budget, for every problem, without a pilot."""
+        label = self.calibration.settings[setting].label
+        records = self._run_setting(setting, list(range(len(problems))), problems, ctx)
+        for record in records:
+            record.extra["adaptive"] = {"difficulty": None, "value": None, "bin": None,
+                                        "setting": label, "pilot": None}
+        return [self._as_adaptive(r, p, label) for r, p in zip(records, problems, strict=True)]
+
+    def _as_adaptive(self, record: TTSRecord, problem: Problem, label: str) -> TTSRecord:
+        record.params = {**self.record_params(problem), "setting": label,
+                         "setting_params": record.params}
+        record.strategy = self.name
+        return record
 
     def _difficulty(self, clusters: list[int], pilot: ProblemDraws) -> float:
         if self.calibration.difficulty == "agreement":
@@ -121,12 +165,16 @@ class Adaptive(Strategy):
         return mean_score([None if r is None else aggregate(r.scores, how)
                            for r in pilot.readings])
 
-    def _room_for_a_sample(self, problem: Problem, index: int, ctx: Context) -> bool:
-        """Can the problem still pay for its prompt and one full-length sample?"""
-        pricer = ctx.meter.pricer
-        tokens = ctx.engine.count_tokens(problem.prompt, problem.sampling.add_special_tokens)
-        return ctx.meter.afford(index, pricer.sample(tokens, problem.sampling.max_tokens),
-                                fixed=pricer.prefill(tokens)) >= 1
+    def _room_for_a_step(self, problem: Problem, index: int, setting: int,
+                         ctx: Context) -> bool:
+        """Can the problem still pay for its prompt and one full-length sample (and its
+        reading, when the setting reads a verifier)?"""
+        pricer, spec = ctx.meter.pricer, problem.sampling
+        tokens = ctx.engine.count_tokens(problem.prompt, spec.add_special_tokens)
+        worst = pricer.sample(tokens, spec.max_tokens)
+        if self.strategies[setting].uses_verifier:
+            worst = worst + worst_reading(ctx, problem.prompt, "", spec.max_tokens)
+        return ctx.meter.afford(index, worst, fixed=pricer.prefill(tokens)) >= 1
 
     def _run_setting(self, setting: int, members: list[int], problems: Sequence[Problem],
                      ctx: Context) -> list[TTSRecord]:

@@ -66,6 +66,8 @@ class Calibration:
     edges: list[float]  # descending: bin b holds edges[b-2] > value >= edges[b-1]
     settings: list[Setting]
     table: list[list[Choice]]  # per bin (1 first), per budget (ascending)
+    single: list[Choice]  # per budget: the best single setting, run without a pilot
+    use_pilot: list[bool]  # per budget: does the pilot beat ``single`` (else run it)?
     pilot: dict[str, Any] = field(default_factory=dict)  # {"n": samples, "cost": mean}
     split: dict[str, Any] = field(default_factory=dict)  # seed, share, problems per side
     model: str | None = None
@@ -82,10 +84,19 @@ class Calibration:
         if len(self.table) != len(self.edges) + 1:
             raise CalibrationError(f"calibration has {len(self.table)} bins for "
                                    f"{len(self.edges)} edges; expected {len(self.edges) + 1}")
+        if not self.table or any(len(row) != len(self.single) for row in self.table) or (
+                len(self.use_pilot) != len(self.single)):
+            raise CalibrationError("calibration table, single and use_pilot must have one "
+                                   "entry per budget")
 
     @property
     def budgets(self) -> list[float]:
-        return [choice.budget for choice in self.table[0]] if self.table else []
+        return [choice.budget for choice in self.single]
+
+    def level(self, budget: float) -> int | None:
+        """The index of the largest calibrated budget within ``budget`` (None: below all)."""
+        fitting = [j for j, b in enumerate(self.budgets) if b <= budget * (1 + 1e-9)]
+        return fitting[-1] if fitting else None
 
     def bin_of(self, value: float) -> int:
         """The bin (1: easiest) of a difficulty value (higher: easier); a value on an edge
@@ -95,8 +106,8 @@ class Calibration:
     def choose(self, bin_number: int, budget: float) -> Choice:
         """The choice for ``bin_number`` at the largest calibrated budget within ``budget``
         (a budget below every calibrated one: no setting)."""
-        fitting = [c for c in self.table[bin_number - 1] if c.budget <= budget * (1 + 1e-9)]
-        return fitting[-1] if fitting else Choice(budget, None)
+        j = self.level(budget)
+        return Choice(budget, None) if j is None else self.table[bin_number - 1][j]
 
     def to_dict(self) -> dict[str, Any]:
         return {"tts_calibration": CALIBRATION_VERSION, **asdict(self)}
@@ -115,6 +126,8 @@ class Calibration:
                 edges=[float(e) for e in data["edges"]],
                 settings=[Setting(**s) for s in data["settings"]],
                 table=[[Choice(**c) for c in row] for row in data["table"]],
+                single=[Choice(**c) for c in data["single"]],
+                use_pilot=[bool(u) for u in data["use_pilot"]],
                 pilot=data.get("pilot") or {}, split=data.get("split") or {},
                 model=data.get("model"), extra=data.get("extra") or {},
             )
