@@ -166,8 +166,8 @@ def test_unknown_strategy_fails_before_the_engine_starts(tmp_path, bin_dir, tiny
                              "--tasks", "math500_tts", "--limit", "1"], data_dir, timeout=120)
     assert proc.returncode != 0
     assert "unknown strategy 'beam_serch' (did you mean beam_search?)" in proc.stderr
-    assert ("valid strategies: beam_search, best_of_n, budget_forcing, dvts, greedy, majority, "
-            "rebase, revisions, sample, weighted_majority") in proc.stderr
+    assert ("valid strategies: adaptive, beam_search, best_of_n, budget_forcing, dvts, greedy, "
+            "majority, rebase, revisions, sample, weighted_majority") in proc.stderr
     assert "Initializing a V1 LLM engine" not in proc.stderr
 
 

@@ -164,3 +164,28 @@ def test_adaptive_refuses_what_it_cannot_run(runs, tmp_path):
                             calibration=str(tmp_path / "predicted.json"))
     assert adaptive.uses_verifier  # the search it may choose reads the verifier
     assert np.isclose(adaptive.limit, 3e10)
+
+
+def test_verifier_difficulty_bins_by_the_pilots_mean_score(tmp_path):
+    """A best-of-n run whose verifier scored every sample: the pilot's mean score bins."""
+    records = []
+    for doc_id in range(PROBLEMS):
+        score = 0.9 if _easy(doc_id) else 0.2
+        record = _record("best_of_n", {"n": 4, "aggregate": "min"}, ["5"] * 4, 0,
+                         PREFILL + 4 * SAMPLE_FLOPS)
+        for sample in record.samples:
+            sample.score = score
+        records.append(record)
+    run = _write(tmp_path / "bon4", records, {"strategy": "best_of_n", "verifier": "toy-prm",
+                                              "aggregate": "min"})
+    calibration, _ = calibrate([load_run(run)], [TASK], difficulty="verifier", bins=2,
+                               budgets=[1e10])
+    assert calibration.edges == [pytest.approx(0.55)]
+    assert calibration.pilot["aggregate"] == "min" and calibration.pilot["n"] == 4
+    labels = {setting.label for setting in calibration.settings}
+    assert "best_of_n(aggregate=min, n=4)" in labels  # with the run's own arguments
+    with pytest.raises(Exception, match="verifier scores on every sample"):
+        for sample in records[0].samples:
+            sample.score = None
+        calibrate([load_run(_write(tmp_path / "unscored", records,
+                                   {"strategy": "best_of_n"}))], [TASK], difficulty="verifier")
