@@ -33,8 +33,8 @@ from tabulate import tabulate
 
 from tts_eval.metrics import ks_for
 from tts_eval.report.curves import independent_samples, problem_curves
-from tts_eval.report.runs import Run, RunError, load_run, require_flops
-from tts_eval.strategies import STRATEGIES
+from tts_eval.report.runs import ProblemResult, Run, RunError, load_run, require_flops
+from tts_eval.strategies import STRATEGIES, get_strategy
 from tts_eval.strategies.calibration import (
     DIFFICULTIES,
     UNITS,
@@ -89,6 +89,18 @@ def _setting_params(strategy: str, run: Run, n: int) -> dict:
     return {"n": n, **{k: v for k, v in given.items() if k in reads}}
 
 
+def _problems(run: Run, tasks: list[str], keys: list[tuple[str, int]]) -> list[ProblemResult]:
+    """The run's results for ``keys`` ((task, doc_id)), in that order."""
+    by_key = {(t, p.doc_id): p for t in tasks for p in run.tasks.get(t, [])}
+    return [by_key[key] for key in keys]
+
+
+def _reads(strategy: str, params: dict, verifier: str | None) -> str | None:
+    """The run's verifier, if ``strategy`` under ``params`` reads one (revisions does only
+    with some ``select``)."""
+    return verifier if verifier and get_strategy(strategy, **params).uses_verifier else None
+
+
 def _verifier(run: Run) -> str | None:
     args = run.config.get("model_args") or {}
     return args.get("verifier")
@@ -101,8 +113,7 @@ def measure(runs: list[Run], tasks: list[str], unit: str) -> Measured:
     accuracy, cost = [], []
     column = 1 if unit == "flops" else 0
     for run in runs:
-        by_key = {(t, p.doc_id): p for t in tasks for p in run.tasks.get(t, [])}
-        problems = [by_key[k] for k in keys]
+        problems = _problems(run, tasks, keys)
         first = problems[0].record
         if first.budget is not None:
             raise RunError(f"{run.path}: a run under a budget draws a varying number of "
@@ -111,9 +122,8 @@ def measure(runs: list[Run], tasks: list[str], unit: str) -> Measured:
         verifier = _verifier(run)
         if not independent_samples(first):
             params = _setting_params(first.strategy, run, int(first.params.get("n") or 1))
-            settings.append(Setting(first.strategy, params, verifier if
-                                    STRATEGIES[first.strategy].uses_verifier else None,
-                                    run.name))
+            settings.append(Setting(first.strategy, params,
+                                    _reads(first.strategy, params, verifier), run.name))
             accuracy.append([float(p.chosen_right) for p in problems])
             cost.append([p.spent[column] for p in problems])
             continue
@@ -126,8 +136,8 @@ def measure(runs: list[Run], tasks: list[str], unit: str) -> Measured:
                 strategy = (first.strategy if first.strategy in VOTES_BY_MAJORITY
                             else "majority")
             for k in ks_for(len(curves.ks)):
-                setting = Setting(strategy, _setting_params(strategy, run, k),
-                                  verifier if STRATEGIES[strategy].uses_verifier else None,
+                params = _setting_params(strategy, run, k)
+                setting = Setting(strategy, params, _reads(strategy, params, verifier),
                                   run.name)
                 if any((s.strategy, s.params, s.verifier)
                        == (setting.strategy, setting.params, setting.verifier)
@@ -153,15 +163,13 @@ def difficulty_values(runs: list[Run], tasks: list[str], keys: list[tuple[str, i
         right = np.zeros(len(keys))
         count = np.zeros(len(keys))
         for run in sampled:
-            by_key = {(t, p.doc_id): p for t in tasks for p in run.tasks.get(t, [])}
-            for i, key in enumerate(keys):
-                correct = by_key[key].verdicts[0]
+            for i, problem in enumerate(_problems(run, tasks, keys)):
+                correct = problem.verdicts[0]
                 right[i] += sum(correct)
                 count[i] += len(correct)
         return right / count, np.zeros(len(keys)), None
     for run in sampled:
-        by_key = {(t, p.doc_id): p for t in tasks for p in run.tasks.get(t, [])}
-        problems = [by_key[k] for k in keys]
+        problems = _problems(run, tasks, keys)
         if min(len(p.record.samples) for p in problems) < pilot:
             continue
         if difficulty == "verifier" and any(s.score is None for p in problems

@@ -85,10 +85,10 @@ class Adaptive(Strategy):
                               "raise it")
         chosen = ({self.single} if self.single is not None else
                   {row[level].setting for row in cal.table} - {None})
+        self.strategies = {s: self._build(cal.settings[s]) for s in sorted(chosen)}
         self.uses_verifier = (  # type: ignore[misc]
             (self.single is None and cal.difficulty == "verifier")
-            or any(cal.settings[s].verifier for s in chosen))
-        self.strategies = {s: self._build(cal.settings[s]) for s in sorted(chosen)}
+            or any(strategy.uses_verifier for strategy in self.strategies.values()))
 
     def _build(self, setting: Setting) -> Strategy:
         from tts_eval.strategies import get_strategy  # the registry imports this module
