@@ -76,6 +76,17 @@ def _flops_budget_without_config(tmp: Path) -> None:
     model.generate_until([request])
 
 
+def _adaptive_below_its_budgets(tmp: Path) -> None:
+    from tts_eval.strategies.calibration import Calibration, Choice, Setting
+
+    choice = Choice(1000.0, 0, 0.5, 900.0)
+    Calibration(unit="tokens", difficulty="agreement", edges=[],
+                settings=[Setting("majority", {"n": 4})], table=[[choice]], single=[choice],
+                use_pilot=[False], pilot={"n": 4}).save(tmp / "calibration.json")
+    TTSVLLM(pretrained=SMALL, strategy="adaptive", calibration=str(tmp / "calibration.json"),
+            budget_tokens=500)
+
+
 TRIGGERS = {
     "unknown strategy": lambda tmp: TTSVLLM(pretrained=SMALL, strategy="beem_search"),
     "unknown model_arg": lambda tmp: TTSVLLM(pretrained=SMALL, beam_widht=4),
@@ -100,6 +111,9 @@ TRIGGERS = {
     "a FLOPs budget without the model's config": _flops_budget_without_config,
     "a `model_config` that is not there": lambda tmp: TTSVLLM(pretrained=SMALL,
                                                              model_config=str(tmp / "none")),
+    "`strategy=adaptive` without a calibration": lambda tmp: TTSVLLM(
+        pretrained=SMALL, strategy="adaptive", budget_tokens=1000),
+    "`strategy=adaptive` under a budget below the calibrated ones": _adaptive_below_its_budgets,
 }
 
 
