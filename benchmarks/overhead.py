@@ -9,7 +9,7 @@ warmed up before timing):
   (c) lm-eval ``simple_evaluate`` with lm-eval's VLLM model on a ``repeats: N`` task
 Targets: b/a <= 1.10 and b faster than c.
 
-    python benchmarks/overhead.py --model DIR [--problems 100 --n 8 --max-tokens 128]
+    python benchmarks/overhead.py --model DIR [--problems 100 --n 8 --max-tokens 128] [--repeats 3]
 
 Without --model a tiny random-weight model is built (the DESIGN.md reference point:
 100 problems x n=8 x 128 tokens). Needs the local data (TTS_EVAL_DATA_DIR or
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import os
+import statistics
 import tempfile
 import textwrap
 import time
@@ -98,6 +99,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=8)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--temperature", type=float, default=0.8)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="time (a) and (b) this many times, alternating, and compare "
+                             "medians (one run of each varies by ~10%% on a shared machine)")
     parser.add_argument("--data-dir", default=os.environ.get(
         "TTS_EVAL_DATA_DIR", str(REPO.parent / "shared" / "data")))
     args = parser.parse_args()
@@ -135,15 +139,20 @@ def main() -> None:
         outputs = llm.generate(prompts, params, use_tqdm=False)
         return sum(len(c.token_ids) for o in outputs for c in o.outputs)
 
-    seconds_a, tokens_a = timed("(a) raw vllm.LLM.generate, n=N", raw)
     tasks = TaskManager()
 
     def through_lm_eval(lm, task, tm):
         return lm_eval.simple_evaluate(model=lm, tasks=[task], limit=args.problems,
                                        task_manager=tm, log_samples=False, verbosity="WARNING")
 
-    seconds_b, _ = timed("(b) lm-eval + tts-vllm strategy=majority, n=N",
-                         lambda: through_lm_eval(tts, "math500_tts", tasks))
+    times_a, times_b = [], []
+    for _ in range(args.repeats):
+        seconds, tokens_a = timed("(a) raw vllm.LLM.generate, n=N", raw)
+        times_a.append(seconds)
+        seconds, _ = timed("(b) lm-eval + tts-vllm strategy=majority, n=N",
+                           lambda: through_lm_eval(tts, "math500_tts", tasks))
+        times_b.append(seconds)
+    seconds_a, seconds_b = statistics.median(times_a), statistics.median(times_b)
     stock_cls = stock_vllm_model_class()
     stock = stock_cls(pretrained=model, seed=0, batch_size="auto", **engine_args)
     repeats = TaskManager(include_path=str(repeats_task_dir(args.n, args.max_tokens,
@@ -151,6 +160,8 @@ def main() -> None:
     seconds_c, _ = timed("(c) lm-eval + stock vllm model, repeats: N",
                          lambda: through_lm_eval(stock, "math500_repeats", repeats))
 
+    if args.repeats > 1:
+        print(f"\n  medians of {args.repeats}: (a) {seconds_a:.2f} s, (b) {seconds_b:.2f} s")
     print(f"\n  generated tokens (a): {tokens_a}  ->  {tokens_a / seconds_a:,.0f} tok/s")
     print(f"  b/a = {seconds_b / seconds_a:.3f}   (target <= 1.10)")
     print(f"  c/b = {seconds_c / seconds_b:.3f}   (target > 1: tts-vllm faster than repeats)")
