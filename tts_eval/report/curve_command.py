@@ -94,11 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         runs = [load_run(path) for path in args.runs]
+    except RunError as exc:
+        print(f"tts-eval curve: {exc}", file=sys.stderr)
+        return 2
+    try:
         if args.x == "flops":
             runs = [require_flops(run, args.task) for run in runs]
     except RunError as exc:
-        print(f"tts-eval curve: {exc}" + (" (or plot against --x tokens)"
-                                          if "FLOPs" in str(exc) else ""), file=sys.stderr)
+        print(f"tts-eval curve: {exc} (or plot against --x tokens)", file=sys.stderr)
         return 2
     tasks = args.task or sorted({task for run in runs for task in run.tasks})
     missing = [t for t in tasks if not any(t in run.tasks for run in runs)]

@@ -113,7 +113,8 @@ class Adaptive(Strategy):
         bins = [cal.bin_of(v) for v in values]
         pilot_costs = list(ctx.meter.spent)
         chosen = [cal.choose(b, self.limit).setting for b in bins]
-        chosen = [s if s is not None and self._room_for_a_step(problems[i], i, s, ctx) else None
+        chosen = [s if s is not None and self._room_for_a_step(
+                      problems[i], pilots[i].prompt_tokens, i, s, ctx) else None
                   for i, s in enumerate(chosen)]
         records: dict[int, TTSRecord] = {}
         for setting in sorted({s for s in chosen if s is not None}):
@@ -165,12 +166,12 @@ class Adaptive(Strategy):
         return mean_score([None if r is None else aggregate(r.scores, how)
                            for r in pilot.readings])
 
-    def _room_for_a_step(self, problem: Problem, index: int, setting: int,
+    def _room_for_a_step(self, problem: Problem, tokens: int, index: int, setting: int,
                          ctx: Context) -> bool:
-        """Can the problem still pay for its prompt and one full-length sample (and its
-        reading, when the setting reads a verifier)?"""
+        """Can the problem (its prompt ``tokens`` long, as the pilot counted) still pay for
+        its prompt and one full-length sample (and its reading, when the setting reads a
+        verifier)?"""
         pricer, spec = ctx.meter.pricer, problem.sampling
-        tokens = ctx.engine.count_tokens(problem.prompt, spec.add_special_tokens)
         worst = pricer.sample(tokens, spec.max_tokens)
         if self.strategies[setting].uses_verifier:
             worst = worst + worst_reading(ctx, problem.prompt, "", spec.max_tokens)
