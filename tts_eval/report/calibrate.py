@@ -42,6 +42,7 @@ from tts_eval.strategies.calibration import (
     Choice,
     Setting,
     agreement,
+    bin_of,
     mean_score,
 )
 
@@ -212,7 +213,7 @@ def fit(measured: Measured, values: np.ndarray, pilot_cost: np.ndarray, rows: np
     edges = quantile_edges(values[rows], bins)
     table = []
     for b in range(1, len(edges) + 2):
-        members = rows[[_bin(values[i], edges) == b for i in rows]]
+        members = rows[[bin_of(values[i], edges) == b for i in rows]]
         chosen_on = members if len(members) else rows
         table.append([_best(measured, chosen_on, pilot_cost, budget) for budget in budgets])
     single = [_best(measured, rows, np.zeros_like(pilot_cost), budget) for budget in budgets]
@@ -242,10 +243,6 @@ def quantile_edges(values: np.ndarray, bins: int) -> list[float]:
     return sorted(set(edges), reverse=True)  # fewer distinct values: fewer bins
 
 
-def _bin(value: float, edges: list[float]) -> int:
-    return 1 + sum(value < edge for edge in edges)
-
-
 def _best(measured: Measured, members: np.ndarray, pilot_cost: np.ndarray,
           budget: float) -> Choice:
     """The most accurate setting on ``members`` whose mean cost (pilot included) fits
@@ -268,7 +265,7 @@ def _apply_bins(measured: Measured, values: np.ndarray, pilot_cost: np.ndarray,
     for j in range(len(table[0])):
         right, spent = [], []
         for i in rows:
-            choice = table[_bin(values[i], edges) - 1][j]
+            choice = table[bin_of(values[i], edges) - 1][j]
             if choice.setting is None:
                 right.append(0.0)
                 spent.append(0.0)
@@ -363,7 +360,7 @@ def calibrate(runs: list[Run], tasks: list[str], *, difficulty: str = "agreement
         report["held_out"] = evaluate(measured, values, pilot_cost, eval_rows, fitted)
         report["single_held_out"] = _measure_choices(measured, eval_rows, fitted.single)
     edges = fitted.edges
-    sizes = [int(sum(_bin(values[i], edges) == b for i in cal_rows)) for b in
+    sizes = [int(sum(bin_of(values[i], edges) == b for i in cal_rows)) for b in
              range(1, len(edges) + 2)]
     side = {"calibration": cal_rows, "evaluation": eval_rows}
     calibration = Calibration(

@@ -99,9 +99,7 @@ class Calibration:
         return fitting[-1] if fitting else None
 
     def bin_of(self, value: float) -> int:
-        """The bin (1: easiest) of a difficulty value (higher: easier); a value on an edge
-        goes to the easier bin."""
-        return 1 + sum(value < edge for edge in self.edges)
+        return bin_of(value, self.edges)
 
     def choose(self, bin_number: int, budget: float) -> Choice:
         """The choice for ``bin_number`` at the largest calibrated budget within ``budget``
@@ -148,6 +146,12 @@ class Calibration:
         return cls.from_dict(data)
 
 
+def bin_of(value: float, edges: list[float]) -> int:
+    """The bin (1: easiest) of a difficulty value (higher: easier) under descending
+    ``edges``; a value on an edge goes to the easier bin."""
+    return 1 + sum(value < edge for edge in edges)
+
+
 def agreement(clusters: list[int]) -> float:
     """The share of samples in the most common answer cluster (a sample without an answer,
     cluster -1, agrees with nothing); 0 when there are no samples."""
@@ -166,4 +170,4 @@ def mean_score(scores: list[float | None]) -> float:
 
 
 __all__ = ["CALIBRATION_VERSION", "DIFFICULTIES", "PREDICTORS", "UNITS", "Calibration",
-           "CalibrationError", "Choice", "Setting", "agreement", "mean_score"]
+           "CalibrationError", "Choice", "Setting", "agreement", "bin_of", "mean_score"]
